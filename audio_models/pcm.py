@@ -1,0 +1,43 @@
+"""PCM helpers: the conversions between device/file audio and the recognizers' 16 kHz mono s16."""
+
+from __future__ import annotations
+
+import numpy as np
+import soxr
+
+from audio_models.recognizer import SAMPLE_RATE
+
+
+def to_mono(samples: np.ndarray) -> np.ndarray:
+    """Average the channels of a (frames, channels) array; 1-D input is returned unchanged."""
+    if samples.ndim == 1:
+        return samples
+    return samples.mean(axis=1, dtype=np.float64).astype(samples.dtype, copy=False)
+
+
+def to_float(samples: np.ndarray) -> np.ndarray:
+    """Integer PCM of any width to float32 in [-1, 1]."""
+    if samples.dtype.kind == "f":
+        return samples.astype(np.float32, copy=False)
+    scale = float(np.iinfo(samples.dtype).max) + 1.0
+    if samples.dtype == np.uint8:  # 8-bit WAV is unsigned, centred on 128
+        return (samples.astype(np.float32) - 128.0) / 128.0
+    return samples.astype(np.float32) / scale
+
+
+def to_s16(samples: np.ndarray) -> np.ndarray:
+    """Float audio in [-1, 1] to int16, clipping rather than wrapping around."""
+    return np.clip(np.round(samples * 32767.0), -32768, 32767).astype(np.int16)
+
+
+def resample(samples: np.ndarray, from_rate: int, to_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Band-limited rate conversion of a whole mono float signal."""
+    if from_rate == to_rate:
+        return samples.astype(np.float32, copy=False)
+    return soxr.resample(samples.astype(np.float32, copy=False), from_rate, to_rate)
+
+
+def to_recognizer_pcm(samples: np.ndarray, rate: int) -> bytes:
+    """Any-rate, any-channel PCM array to the 16 kHz mono s16le bytes recognizers take."""
+    mono = to_float(to_mono(samples))
+    return to_s16(resample(mono, rate, SAMPLE_RATE)).tobytes()
