@@ -14,7 +14,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The full argument parser with every subcommand registered."""
     parser = argparse.ArgumentParser(
         prog="voice-coach",
-        description="Offline, hands-free voice coach for upper-back self-massage with massage balls.",
+        description="Offline, hands-free voice coach for upper-back self-massage.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:

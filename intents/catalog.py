@@ -1,0 +1,134 @@
+"""The intent catalog: every command the coach understands, loaded from ``catalog.toml``."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from intents.normalize import words
+from intents.templates import TemplateError, expand
+
+NO_INTENT = None
+"""What the matcher returns for text that is none of the catalog's intents."""
+
+
+class CatalogError(ValueError):
+    """The catalog file is malformed; the message names the intent and the problem."""
+
+
+@dataclass(frozen=True)
+class Intent:
+    """One command: its name and every phrasing the catalog spells out for it."""
+
+    name: str
+    description: str
+    phrases: tuple[str, ...]
+    anywhere: bool = False  # recognised anywhere in an utterance, and outranks the rest
+
+
+@dataclass(frozen=True)
+class Language:
+    """Word lists the matcher uses to look past politeness, hesitation and negation."""
+
+    fillers: tuple[str, ...]
+    carriers: tuple[str, ...]
+    negators: tuple[str, ...]
+    neutral: tuple[str, ...]
+    interjections: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """All intents, in catalog order, plus the language word lists."""
+
+    intents: tuple[Intent, ...]
+    language: Language
+
+    def names(self) -> list[str]:
+        """Intent names in catalog order."""
+        return [intent.name for intent in self.intents]
+
+    def phrases(self) -> list[str]:
+        """Every phrase of every intent, lower case, no punctuation but apostrophes; no repeats.
+
+        This is the vocabulary recognizers build their grammars from.
+        """
+        seen: dict[str, None] = {}
+        for intent in self.intents:
+            for phrase in intent.phrases:
+                seen[phrase] = None
+        return list(seen)
+
+    def phrases_by_intent(self) -> dict[str, tuple[str, ...]]:
+        """Intent name to its phrases."""
+        return {intent.name: intent.phrases for intent in self.intents}
+
+    def vocabulary(self) -> list[str]:
+        """The sorted set of words used in any phrase, as written (contractions kept)."""
+        return sorted({word for phrase in self.phrases() for word in phrase.split()})
+
+    def intent(self, name: str) -> Intent:
+        """The intent called ``name``; KeyError when there is none."""
+        for intent in self.intents:
+            if intent.name == name:
+                return intent
+        raise KeyError(name)
+
+
+def load_catalog(path: str | Path | None = None) -> Catalog:
+    """Load and validate a catalog file; the packaged one when ``path`` is None."""
+    if path is None:
+        raw = resources.files("intents").joinpath("catalog.toml").read_text("utf-8")
+        source = "intents/catalog.toml"
+    else:
+        raw = Path(path).read_text("utf-8")
+        source = str(path)
+    try:
+        data = tomllib.loads(raw)
+    except tomllib.TOMLDecodeError as error:
+        raise CatalogError(f"{source}: not valid TOML ({error})") from error
+    return _parse(data, source)
+
+
+@cache
+def default_catalog() -> Catalog:
+    """The packaged catalog, loaded once."""
+    return load_catalog()
+
+
+def _parse(data: dict, source: str) -> Catalog:
+    language = data.get("language", {})
+    lists = {}
+    for key in ("fillers", "carriers", "negators", "neutral", "interjections"):
+        value = language.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise CatalogError(f"{source}: [language] {key} must be a list of strings")
+        lists[key] = tuple(" ".join(words(v)) for v in value)
+    intents = []
+    for name, body in data.get("intents", {}).items():
+        templates = body.get("templates")
+        if not isinstance(templates, list) or not templates:
+            raise CatalogError(f"{source}: intent {name!r} needs a non-empty list of templates")
+        phrases: dict[str, None] = {}
+        for template in templates:
+            if not isinstance(template, str):
+                raise CatalogError(f"{source}: intent {name!r} has a template that is not text")
+            try:
+                for sentence in expand(template.lower()):
+                    phrases[sentence] = None
+            except TemplateError as error:
+                raise CatalogError(f"{source}: intent {name!r}: {error}") from error
+        intents.append(
+            Intent(
+                name=name,
+                description=str(body.get("description", "")),
+                phrases=tuple(phrases),
+                anywhere=bool(body.get("anywhere", False)),
+            )
+        )
+    if not intents:
+        raise CatalogError(f"{source}: no [intents.*] tables")
+    return Catalog(intents=tuple(intents), language=Language(**lists))

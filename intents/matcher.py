@@ -1,0 +1,204 @@
+"""Text to intent: fuzzy matching against the catalog's phrases, aware of negation and pain.
+
+Two scores per phrase, the better one counts:
+- *whole*: rapidfuzz similarity of the whole utterance to the phrase (typos, near-misses);
+- *cover*: the phrase's words found in order inside the utterance, scored by how much of the
+  utterance they explain; words from the catalog's ``neutral`` list cost nothing
+  ("go a little bit harder on this one" is fully explained by "go harder").
+A phrase preceded by a negator ("don't stop") never counts unless it contains the negation itself
+("not so hard"). Intents marked ``anywhere`` (pain) win whenever their phrase occurs unnegated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rapidfuzz.distance import Indel
+
+from intents.catalog import Catalog, default_catalog
+from intents.normalize import words
+
+DEFAULT_THRESHOLD = 0.8
+NEGATION_WINDOW = 3  # "do not go harder": "not" sits two words before the phrase
+EXACT_WORD_LENGTH = 3  # fuzzy matching of very short words ("ow" ~ "how") is only noise
+WORD_SIMILARITY = 0.85
+
+
+@dataclass(frozen=True)
+class IntentMatch:
+    """The matcher's verdict on one utterance."""
+
+    text: str
+    intent: str | None
+    confidence: float
+    phrase: str | None = None
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    intent: str
+    text: str
+    tokens: tuple[str, ...]
+    negated: bool  # the phrase itself contains a negator
+    negatable: bool  # interjections ("ouch") mean the same after "no"
+    anywhere: bool
+
+
+class IntentMatcher:
+    """Scores an utterance against every intent of a catalog and picks the best."""
+
+    def __init__(self, catalog: Catalog | None = None, threshold: float = DEFAULT_THRESHOLD):
+        self.catalog = catalog or default_catalog()
+        self.threshold = threshold
+        lang = self.catalog.language
+        self._fillers = [tuple(f.split()) for f in lang.fillers]
+        self._carriers = sorted((tuple(c.split()) for c in lang.carriers), key=len, reverse=True)
+        self._negators = {w for n in lang.negators for w in n.split()} - {"do", "does", "is"}
+        self._neutral = {w for n in lang.neutral for w in n.split()}
+        interjections = {w for n in lang.interjections for w in n.split()}
+        phrases: dict[tuple[str, tuple[str, ...]], _Phrase] = {}
+        for intent in self.catalog.intents:
+            for text in intent.phrases:
+                tokens = tuple(self.tokens(text))
+                if tokens and (intent.name, tokens) not in phrases:
+                    phrases[(intent.name, tokens)] = _Phrase(
+                        intent=intent.name,
+                        text=text,
+                        tokens=tokens,
+                        negated=any(t in self._negators for t in tokens),
+                        negatable=not set(tokens) <= interjections,
+                        anywhere=intent.anywhere,
+                    )
+        self._phrases = list(phrases.values())
+
+    def tokens(self, text: str) -> list[str]:
+        """The words of ``text`` that matter: normalised, no fillers, no polite opening."""
+        tokens = words(text)
+        for filler in self._fillers:
+            tokens = _remove_run(tokens, filler)
+        stripped = True
+        while stripped and tokens:
+            stripped = False
+            for carrier in self._carriers:
+                if tuple(tokens[: len(carrier)]) == carrier and len(tokens) > len(carrier):
+                    tokens = tokens[len(carrier) :]
+                    stripped = True
+                    break
+        return tokens
+
+    def scores(self, text: str) -> dict[str, float]:
+        """Each intent's best score (0..1) for ``text``."""
+        tokens = self.tokens(text)
+        best = dict.fromkeys(self.catalog.names(), 0.0)
+        for phrase in self._phrases:
+            score = self._score(tokens, phrase)
+            best[phrase.intent] = max(best[phrase.intent], score)
+        return best
+
+    def match(self, text: str) -> IntentMatch:
+        """The best intent for ``text``, or no intent when nothing scores above the threshold."""
+        tokens = self.tokens(text)
+        if not tokens:
+            return IntentMatch(text, None, 0.0)
+        best: tuple[float, int, _Phrase] | None = None
+        urgent: tuple[float, _Phrase] | None = None
+        for phrase in self._phrases:
+            if phrase.anywhere:
+                found = self._find_unnegated(tokens, phrase)
+                if found and (urgent is None or found > urgent[0]):
+                    urgent = (found, phrase)
+            # On equal scores the longer phrase explains more: "go on" is resume, not "go".
+            score = (self._score(tokens, phrase), len(phrase.tokens))
+            if best is None or score > best[:2]:
+                best = (*score, phrase)
+        if urgent is not None:
+            confidence = max(urgent[0], best[0] if best and best[2].anywhere else 0.0)
+            return IntentMatch(text, urgent[1].intent, round(confidence, 3), urgent[1].text)
+        if best is None or best[0] < self.threshold:
+            return IntentMatch(text, None, round(best[0] if best else 0.0, 3))
+        return IntentMatch(text, best[2].intent, round(best[0], 3), best[2].text)
+
+    def _score(self, tokens: list[str], phrase: _Phrase) -> float:
+        # Whole-string similarity cannot see which words a negator governs, so a negated
+        # utterance must match word by word.
+        whole = 0.0
+        if not phrase.negated and not any(t in self._negators for t in tokens):
+            whole = Indel.normalized_similarity(" ".join(tokens), " ".join(phrase.tokens))
+        return max(whole, self._cover(tokens, phrase))
+
+    def _cover(self, tokens: list[str], phrase: _Phrase) -> float:
+        aligned = _align(tokens, phrase.tokens)
+        if aligned is None:
+            return 0.0
+        positions, similarity = aligned
+        if not phrase.negated and self._negated_before(tokens, positions[0]):
+            return 0.0
+        matched = set(positions)
+        explained = sum(len(tokens[i]) for i in matched) * similarity
+        explained += sum(
+            len(t) for i, t in enumerate(tokens) if i not in matched and t in self._neutral
+        )
+        return explained / sum(len(t) for t in tokens)
+
+    def _find_unnegated(self, tokens: list[str], phrase: _Phrase) -> float:
+        aligned = _align(tokens, phrase.tokens, contiguous=True)
+        if aligned is None:
+            return 0.0
+        positions, similarity = aligned
+        if phrase.negatable and not phrase.negated and self._negated_before(tokens, positions[0]):
+            return 0.0
+        return similarity
+
+    def _negated_before(self, tokens: list[str], start: int) -> bool:
+        window = tokens[max(0, start - NEGATION_WINDOW) : start]
+        return any(t in self._negators for t in window)
+
+
+def _word_similarity(heard: str, expected: str) -> float:
+    if heard == expected:
+        return 1.0
+    if min(len(heard), len(expected)) <= EXACT_WORD_LENGTH:
+        return 0.0
+    return Indel.normalized_similarity(heard, expected)
+
+
+def _align(
+    tokens: list[str], phrase: tuple[str, ...], contiguous: bool = False
+) -> tuple[list[int], float] | None:
+    """Positions of the phrase's words found in order in ``tokens``, and their mean similarity."""
+    for start in range(len(tokens)):
+        if _word_similarity(tokens[start], phrase[0]) < WORD_SIMILARITY:
+            continue
+        positions = [start]
+        total = _word_similarity(tokens[start], phrase[0])
+        cursor = start + 1
+        for word in phrase[1:]:
+            found = None
+            end = min(len(tokens), cursor + 1) if contiguous else len(tokens)
+            for i in range(cursor, end):
+                similarity = _word_similarity(tokens[i], word)
+                if similarity >= WORD_SIMILARITY:
+                    found = (i, similarity)
+                    break
+            if found is None:
+                break
+            positions.append(found[0])
+            total += found[1]
+            cursor = found[0] + 1
+        else:
+            return positions, total / len(phrase)
+    return None
+
+
+def _remove_run(tokens: list[str], run: tuple[str, ...]) -> list[str]:
+    if len(run) == 1:
+        return [t for t in tokens if t != run[0]]
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        if tuple(tokens[i : i + len(run)]) == run:
+            i += len(run)
+            continue
+        out.append(tokens[i])
+        i += 1
+    return out

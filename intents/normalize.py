@@ -1,0 +1,39 @@
+"""Turn raw text (typed or transcribed) into lower-case word tokens the matcher compares."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Spelled-out forms, so "don't", "dont" and "do not" are one thing to the matcher.
+CONTRACTIONS: dict[str, str] = {
+    "don't": "do not", "dont": "do not", "doesn't": "does not", "doesnt": "does not",
+    "didn't": "did not", "didnt": "did not", "isn't": "is not", "isnt": "is not",
+    "can't": "can not", "cant": "can not", "cannot": "can not", "won't": "will not",
+    "wont": "will not", "aren't": "are not", "wasn't": "was not", "shouldn't": "should not",
+    "let's": "let us", "lets": "let us", "i'm": "i am", "im": "i am", "we're": "we are",
+    "you're": "you are", "it's": "it is", "that's": "that is", "thats": "that is",
+    "what's": "what is", "whats": "what is", "i'd": "i would", "i've": "i have",
+    "i'll": "i will", "there's": "there is", "wanna": "want to", "gonna": "going to",
+    "gimme": "give me",
+}  # fmt: skip
+
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'"})
+_NOT_WORD = re.compile(r"[^a-z0-9']+")
+
+
+def words(text: str) -> list[str]:
+    """Lower-case words with punctuation removed and contractions spelled out."""
+    text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).lower()
+    out: list[str] = []
+    for raw in _NOT_WORD.sub(" ", text).split():
+        word = raw.strip("'")
+        if not word:
+            continue
+        out.extend(CONTRACTIONS.get(word, word).split())
+    return out
+
+
+def contract_free(phrases: list[str]) -> set[str]:
+    """The spelled-out single words of each phrase, for word-level look-ups."""
+    return {word for phrase in phrases for word in words(phrase)}
