@@ -1,0 +1,39 @@
+"""Clocks give session time in seconds; the virtual one moves only when told to."""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> float:
+        """Seconds since the session started."""
+        ...
+
+
+class MonotonicClock:
+    """Wall time that never jumps (NTP, suspend adjustments do not affect it)."""
+
+    def __init__(self) -> None:
+        self._origin = time.monotonic()
+
+    def now(self) -> float:
+        return time.monotonic() - self._origin
+
+    def monotonic_at(self, session_time: float) -> float:
+        """The ``time.monotonic()`` value of a session time, for schedulers on that clock."""
+        return self._origin + session_time
+
+
+class VirtualClock:
+    """Time that stands still until ``advance_to``: a 15-minute session runs in milliseconds."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self._now = start
+
+    def now(self) -> float:
+        return self._now
+
+    def advance_to(self, at: float) -> None:
+        self._now = max(self._now, at)

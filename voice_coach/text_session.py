@@ -1,0 +1,171 @@
+"""Text mode: typed lines in place of microphone and recognizer, printed lines in place of speech.
+
+Every printed line starts with the session time: ``[MM:SS.s] coach: ...`` for the coach and
+``[MM:SS.s] you: <text> -> <intent>`` for each input. A line ``@<seconds> <text>`` is delivered at
+that session time. Under the virtual clock nothing waits, and at the end of input the routine runs
+to its end.
+"""
+
+from __future__ import annotations
+
+import queue
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TextIO
+
+from intents.matcher import IntentMatcher
+from voice_coach.clock import MonotonicClock, VirtualClock
+from voice_coach.dialogue import Coach
+from voice_coach.events import Action, Heard, Say, SessionStarted, Tick
+
+MAX_INPUT_CHARS = 300  # longer lines are cut: nobody speaks a paragraph to a massage coach
+_STAMP = re.compile(r"^@\s*(\S+)\s*(.*)$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class ScriptLine:
+    """One input line: its text and, for ``@`` lines, the session time to deliver it at."""
+
+    text: str
+    at: float | None = None
+    problem: str = ""
+
+
+def parse_script_line(raw: str) -> ScriptLine:
+    """Clean a raw input line: control characters out, length capped, ``@`` stamp read."""
+    text = "".join(
+        " " if unicodedata.category(ch)[0] == "C" else ch for ch in raw.rstrip("\r\n")
+    ).strip()
+    problem = ""
+    if len(text) > MAX_INPUT_CHARS:
+        text, problem = text[:MAX_INPUT_CHARS].rstrip() + "…", "line too long, cut short"
+    match = _STAMP.match(text)
+    if not match:
+        return ScriptLine(text, None, problem)
+    try:
+        at = float(match.group(1))
+    except ValueError:
+        return ScriptLine(text, None, f"{match.group(1)!r} is not a time in seconds")
+    if not at >= 0 or at == float("inf"):
+        return ScriptLine(match.group(2).strip(), None, "time stamp must be 0 or more seconds")
+    return ScriptLine(match.group(2).strip(), at, problem)
+
+
+def format_time(seconds: float) -> str:
+    minutes, rest = divmod(max(0.0, seconds), 60)
+    return f"[{int(minutes):02d}:{rest:04.1f}]"
+
+
+class TextSession:
+    """Drives a ``Coach`` from text lines and prints what it says."""
+
+    def __init__(self, coach: Coach, out: TextIO, matcher: IntentMatcher | None = None,
+                 err: TextIO | None = None):  # fmt: skip
+        self.coach = coach
+        self.out = out
+        self.err = err or out
+        self.matcher = matcher or IntentMatcher()
+
+    def run_virtual(self, lines: Iterable[str]) -> None:
+        """Deliver every line without waiting; then run the routine to its end."""
+        clock = VirtualClock()
+        self._show(self.coach.handle(SessionStarted(at=0.0)))
+        for raw in lines:
+            line = parse_script_line(raw)
+            target = clock.now() if line.at is None else max(line.at, clock.now())
+            self._run_until(clock, target)
+            self._deliver(line, clock.now())
+            if self.coach.finished:
+                return
+        self._run_until(clock, float("inf"))
+        if not self.coach.finished:
+            self._note("input ended before the session was started; nothing more to do")
+
+    def run_real(self, lines: Iterable[str]) -> None:
+        """Deliver lines as they arrive (``@`` lines at their time) on the monotonic clock."""
+        clock = MonotonicClock()
+        inbox: queue.Queue[ScriptLine | None] = queue.Queue()
+        threading.Thread(target=_read_into, args=(lines, inbox), daemon=True).start()
+        self._show(self.coach.handle(SessionStarted(at=0.0)))
+        held: ScriptLine | None = None  # an @ line waiting for its time; later lines queue behind
+        ended = False
+        while not self.coach.finished:
+            deadline = self.coach.next_deadline()
+            if held is not None and held.at is not None:
+                deadline = held.at if deadline is None else min(deadline, held.at)
+            if ended and held is None and deadline is None:
+                self._note("input ended before the session was started; nothing more to do")
+                return
+            if held is None and not ended:
+                timeout = None if deadline is None else max(0.0, deadline - clock.now())
+                try:
+                    item = inbox.get(timeout=timeout)
+                except queue.Empty:
+                    item = ...
+                if item is None:
+                    ended = True
+                elif item is not ...:
+                    held = item
+            elif deadline is not None:
+                _sleep_until(clock, deadline)
+            self._show(self.coach.handle(Tick(at=clock.now())))
+            if held is not None and (held.at is None or held.at <= clock.now()):
+                self._deliver(held, clock.now())
+                held = None
+
+    def stop(self, at: float) -> None:
+        """End the session (Ctrl-C): the coach says its summary."""
+        if not self.coach.finished:
+            self._show(self.coach.handle(Heard(intent="stop", text="", at=at)))
+
+    def _run_until(self, clock: VirtualClock, target: float) -> None:
+        while (deadline := self.coach.next_deadline()) is not None and deadline <= target:
+            clock.advance_to(deadline)
+            self._show(self.coach.handle(Tick(at=deadline)))
+        if target != float("inf"):
+            clock.advance_to(target)
+
+    def _deliver(self, line: ScriptLine, at: float) -> None:
+        if line.problem:
+            self._note(line.problem)
+        if not line.text:
+            return
+        match = self.matcher.match(line.text)
+        print(f"{format_time(at)} you: {line.text} -> {match.intent or 'none'}", file=self.out)
+        heard = Heard(intent=match.intent, text=line.text, at=at, confidence=match.confidence)
+        self._show(self.coach.handle(heard))
+
+    def _show(self, actions: list[Action]) -> None:
+        for action in actions:
+            if isinstance(action, Say):
+                print(f"{format_time(action.at)} coach: {action.text}", file=self.out)
+        self.out.flush()
+
+    def _note(self, text: str) -> None:
+        print(f"voice-coach: {text}", file=self.err, flush=True)
+
+
+def _read_into(lines: Iterable[str], inbox: queue.Queue) -> None:
+    for raw in lines:
+        inbox.put(parse_script_line(raw))
+    inbox.put(None)
+
+
+def _sleep_until(clock: MonotonicClock, deadline: float) -> None:
+    # An absolute deadline, re-checked after each wake-up, so waits never accumulate drift.
+    event = threading.Event()
+    while (left := deadline - clock.now()) > 0:
+        event.wait(left)
+
+
+def stdin_lines(stream: TextIO) -> Iterator[str]:
+    """Lines of a text stream whose undecodable bytes become U+FFFD instead of an error."""
+    binary = getattr(stream, "buffer", None)
+    if binary is None:
+        yield from stream
+        return
+    for raw in binary:
+        yield raw.decode("utf-8", errors="replace")

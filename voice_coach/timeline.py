@@ -1,0 +1,58 @@
+"""Deadline bookkeeping for the dialogue manager: what is due when, frozen while paused.
+
+Holds are deadline arithmetic, not timers: each item carries the session time it is due, and
+whatever fires it reports that time, so the result does not depend on how often ticks arrive.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from dataclasses import dataclass, field
+
+
+@dataclass(order=True, frozen=True)
+class Due:
+    """Something the coach does at ``at``: ``kind`` says what, ``data`` carries its detail."""
+
+    at: float
+    seq: int
+    kind: str = field(compare=False)
+    data: object = field(default=None, compare=False)
+
+
+class Timeline:
+    """A queue of ``Due`` items ordered by time (then by insertion)."""
+
+    def __init__(self) -> None:
+        self._items: list[Due] = []
+        self._counter = itertools.count()
+
+    def add(self, at: float, kind: str, data: object = None) -> None:
+        heapq.heappush(self._items, Due(at, next(self._counter), kind, data))
+
+    def pop_due(self, now: float) -> Due | None:
+        """The earliest item due at or before ``now``, removed; None when nothing is due."""
+        if self._items and self._items[0].at <= now:
+            return heapq.heappop(self._items)
+        return None
+
+    def next_at(self) -> float | None:
+        return self._items[0].at if self._items else None
+
+    def clear(self) -> list[Due]:
+        """Remove and return everything, earliest first."""
+        items, self._items = sorted(self._items), []
+        return items
+
+    def remove(self, *kinds: str) -> None:
+        self._items = [item for item in self._items if item.kind not in kinds]
+        heapq.heapify(self._items)
+
+    def has(self, kind: str) -> bool:
+        return any(item.kind == kind for item in self._items)
+
+    def restore(self, items: list[Due], shift: float) -> None:
+        """Put back items taken with ``clear``, each moved later by ``shift`` seconds."""
+        for item in items:
+            self.add(item.at + shift, item.kind, item.data)
