@@ -53,7 +53,8 @@ class IntentMatcher:
         lang = self.catalog.language
         self._fillers = [tuple(f.split()) for f in lang.fillers]
         self._carriers = sorted((tuple(c.split()) for c in lang.carriers), key=len, reverse=True)
-        self._negators = {w for n in lang.negators for w in n.split()} - {"do", "does", "is"}
+        # "can't" is "can not" once spelled out: the negating word is the last one.
+        self._negators = {n.split()[-1] for n in lang.negators if n}
         self._neutral = {w for n in lang.neutral for w in n.split()}
         interjections = {w for n in lang.interjections for w in n.split()}
         phrases: dict[tuple[str, tuple[str, ...]], _Phrase] = {}
@@ -74,6 +75,8 @@ class IntentMatcher:
     def tokens(self, text: str) -> list[str]:
         """The words of ``text`` that matter: normalised, no fillers, no polite opening."""
         tokens = words(text)
+        # A stutter or an insistence ("wait wait", "ow ow ow") says the word once.
+        tokens = [t for i, t in enumerate(tokens) if i == 0 or t != tokens[i - 1]]
         for filler in self._fillers:
             tokens = _remove_run(tokens, filler)
         stripped = True

@@ -257,6 +257,11 @@ class Coach:
         self._timeline.clear()
         self._cancel_hold(at)
         self._frozen = []
+        if self.mode == WELCOME:
+            self._reply("farewell_early", at)
+            self._emit(SessionFinished(summary="", at=at))
+            self.mode = FINISHED
+            return
         if stopped:
             self._say(self.lines.say("stopped"), at, LineKind.ALERT)
         summary = self.lines.say(

@@ -81,8 +81,7 @@ class TextSession:
             if self.coach.finished:
                 return
         self._run_until(clock, float("inf"))
-        if not self.coach.finished:
-            self._note("input ended before the session was started; nothing more to do")
+        self._end_of_input(clock.now())
 
     def run_real(self, lines: Iterable[str]) -> None:
         """Deliver lines as they arrive (``@`` lines at their time) on the monotonic clock."""
@@ -97,7 +96,7 @@ class TextSession:
             if held is not None and held.at is not None:
                 deadline = held.at if deadline is None else min(deadline, held.at)
             if ended and held is None and deadline is None:
-                self._note("input ended before the session was started; nothing more to do")
+                self._end_of_input(clock.now())
                 return
             if held is None and not ended:
                 timeout = None if deadline is None else max(0.0, deadline - clock.now())
@@ -120,6 +119,12 @@ class TextSession:
         """End the session (Ctrl-C): the coach says its summary."""
         if not self.coach.finished:
             self._show(self.coach.handle(Heard(intent="stop", text="", at=at)))
+
+    def _end_of_input(self, at: float) -> None:
+        # The coach is waiting for an answer (start, resume, softer...) that can no longer come.
+        if not self.coach.finished:
+            self._note("input ended while the coach was waiting for you; ending the session")
+            self.stop(at)
 
     def _run_until(self, clock: VirtualClock, target: float) -> None:
         while (deadline := self.coach.next_deadline()) is not None and deadline <= target:

@@ -1,0 +1,116 @@
+"""The dialogue manager on its own: events in, actions out, no clock but the events' times."""
+
+import itertools
+
+import pytest
+
+from voice_coach.dialogue import Coach
+from voice_coach.events import (
+    CancelCountdown,
+    Heard,
+    LineKind,
+    Say,
+    SessionFinished,
+    SessionStarted,
+    StartCountdown,
+    Tick,
+)
+from voice_coach.routine import load_routine
+
+ROUTINE = load_routine("upper-back")
+
+
+def drive(heard: dict[float, str], step: float, until: float = 1200.0, seed: int = 3):
+    """Run a session ticking every ``step`` seconds, delivering ``heard`` intents at their times."""
+    coach = Coach(ROUTINE, seed=seed)
+    actions = coach.handle(SessionStarted(at=0.0))
+    t = 0.0
+    pending = sorted(heard.items())
+    while t < until and not coach.finished:
+        t = round(t + step, 6)
+        while pending and pending[0][0] <= t:
+            at, intent = pending.pop(0)
+            actions += coach.handle(Tick(at=at))
+            actions += coach.handle(Heard(intent=intent, text=intent, at=at))
+        actions += coach.handle(Tick(at=t))
+    return coach, actions
+
+
+def test_the_result_does_not_depend_on_tick_spacing():
+    heard = {0.5: "start", 61.0: "harder", 130.0: "pause", 170.0: "resume", 400.0: "stretch"}
+    _, fine = drive(heard, step=0.25)
+    _, coarse = drive(heard, step=3.0)
+    said_fine = [(a.text, a.at) for a in fine if isinstance(a, Say)]
+    said_coarse = [(a.text, a.at) for a in coarse if isinstance(a, Say)]
+    assert said_fine == said_coarse
+    assert any(isinstance(a, SessionFinished) for a in fine)
+
+
+def test_next_deadline_tells_the_runtime_when_to_tick():
+    coach = Coach(ROUTINE, seed=1)
+    coach.handle(SessionStarted(at=0.0))
+    coach.handle(Heard(intent="start", text="start", at=2.0))
+    assert coach.next_deadline() == pytest.approx(2.0 + ROUTINE.timing.placement)
+    assert coach.handle(Tick(at=coach.next_deadline() - 0.01)) == []
+    assert [a.text for a in coach.handle(Tick(at=coach.next_deadline()))] == [
+        ROUTINE.spots[0].rolling
+    ]
+
+
+def test_hold_starts_a_countdown_and_pain_cancels_it_at_the_same_time():
+    coach = Coach(ROUTINE, seed=1)
+    coach.handle(SessionStarted(at=0.0))
+    coach.handle(Heard(intent="start", text="start", at=0.0))
+    actions = []
+    while not any(isinstance(a, StartCountdown) for a in actions):
+        actions = coach.handle(Tick(at=coach.next_deadline()))
+    countdown = next(a for a in actions if isinstance(a, StartCountdown))
+    assert 15 <= countdown.seconds <= 30
+    assert countdown.ends_at == pytest.approx(countdown.at + countdown.seconds)
+    ouch_at = countdown.at + 4.2
+    actions = coach.handle(Heard(intent="pain", text="ouch", at=ouch_at))
+    ouch = [a for a in actions if a.at == ouch_at]  # the breathing cue at +3 s came first
+    assert isinstance(ouch[0], CancelCountdown) and ouch[0].at == countdown.at + 4.2
+    assert ouch[1].kind == LineKind.ALERT and ouch[1].at == countdown.at + 4.2
+    # Nothing of the old hold is left: no numbers, no release.
+    later = coach.handle(Tick(at=countdown.ends_at + 1))
+    assert later == []
+
+
+def test_countdown_numbers_are_count_lines_due_on_their_second():
+    _, actions = drive({0.0: "start"}, step=1.0, until=120)
+    counts = [a for a in actions if isinstance(a, Say) and a.kind == LineKind.COUNT]
+    assert [a.text for a in counts[:5]] == ["Five.", "Four.", "Three.", "Two.", "One."]
+    assert [b.at - a.at for a, b in itertools.pairwise(counts[:5])] == [1.0] * 4
+
+
+def test_events_from_the_past_do_not_move_time_backwards():
+    coach = Coach(ROUTINE, seed=1)
+    coach.handle(SessionStarted(at=0.0))
+    coach.handle(Heard(intent="start", text="start", at=10.0))
+    late = coach.handle(Heard(intent="repeat", text="repeat", at=5.0))
+    assert all(a.at >= 10.0 for a in late)
+
+
+def test_finished_session_ignores_commands_but_still_answers_pain():
+    coach = Coach(ROUTINE, seed=1)
+    coach.handle(SessionStarted(at=0.0))
+    coach.handle(Heard(intent="stop", text="stop", at=1.0))
+    assert coach.finished and coach.next_deadline() is None
+    assert coach.handle(Heard(intent="harder", text="harder", at=2.0)) == []
+    assert coach.handle(Heard(intent="pain", text="ouch", at=3.0))[0].kind == LineKind.ALERT
+
+
+@pytest.mark.parametrize("intent", ["harder", "softer", "next_spot", "stretch", "pause", "resume",
+                                    "repeat", "stop", "help", "pain", "start", None])  # fmt: skip
+def test_every_intent_is_handled_in_every_state(intent):
+    # Reach each state, then say the intent: nothing raises, and time never runs backwards.
+    for prelude in ([], ["start"], ["start", "pause"], ["start", "pain"], ["start", "stretch"]):
+        coach = Coach(ROUTINE, seed=2)
+        coach.handle(SessionStarted(at=0.0))
+        t = 0.0
+        for said in prelude:
+            t += 1
+            coach.handle(Heard(intent=said, text=said, at=t))
+        actions = coach.handle(Heard(intent=intent, text=str(intent), at=t + 1))
+        assert all(a.at >= t + 1 for a in actions)

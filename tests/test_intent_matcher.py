@@ -1,0 +1,198 @@
+"""The intent matcher against phrasings that are not in the catalog verbatim."""
+
+import pytest
+
+from intents.catalog import default_catalog
+from intents.matcher import IntentMatcher
+
+MATCHER = IntentMatcher()
+
+# Every intent, phrased the way people talk, none of them a catalog phrase verbatim.
+PHRASE_TABLE = {
+    "start": [
+        "okay let's get going",
+        "I'm ready, start",
+        "start the massage please",
+        "begin now please",
+    ],
+    "harder": [
+        "could you go a little bit harder on this one",
+        "harder please",
+        "um press harder",
+        "I want more pressure please",
+        "hardr",
+        "that's way too light",
+        "Give me MORE pressure!",
+    ],
+    "softer": [
+        "a bit softer please",
+        "ease off a little",
+        "whoa that's too much",
+        "please don't press so hard",
+        "can you go lighter",
+        "less pressure please",
+        "that is too hard",
+    ],
+    "next_spot": [
+        "next spot please",
+        "let's move on to the next one",
+        "skip over this one",
+        "go to the next area please",
+        "time to move on",
+    ],
+    "stretch": [
+        "can we stretch a bit",
+        "I need to stretch",
+        "time for a stretch please",
+        "I want to stretch my arms",
+    ],
+    "pause": [
+        "hang on a sec",
+        "wait wait",
+        "hold on please",
+        "pause it for a moment",
+        "give me just a minute",
+    ],
+    "resume": [
+        "okay continue",
+        "yeah keep going",
+        "carry on please",
+        "resume the clock please",
+        "okay go on now",
+    ],
+    "repeat": [
+        "say that again please",
+        "sorry, what was that?",
+        "repeat that please",
+        "come again?",
+    ],
+    "stop": [
+        "please stop the session now",
+        "I'm done",
+        "okay that's enough for today",
+        "we can finish here",
+        "quit please",
+    ],
+    "help": [
+        "what can I say?",
+        "help me please",
+        "so what are my options",
+        "what commands are there",
+    ],
+    "pain": [
+        "ouch!",
+        "ow ow ow",
+        "ouch, that really hurts",
+        "that's a sharp pain",
+        "my fingers are tingling a bit",
+        "ow it hurts",
+        "no, ouch",
+    ],
+}
+
+# Everyday sentences, and the coach's own cues, that are no command at all.
+NO_INTENT = [
+    "take a deep breath",
+    "ten, nine, eight",
+    "five four three two one",
+    "breathe out slowly",
+    "let your shoulders relax",
+    "roll slowly up and down",
+    "place the ball between your spine and shoulder blade",
+    "I had a hard day at work",
+    "let's stop by the store later",
+    "what time is it",
+    "the weather is nice today",
+    "where is my phone",
+    "I love this song",
+    "turn on the lights",
+    "is it raining outside",
+    "my sister is coming over tonight",
+    "did you feed the cat",
+    "I need to buy some milk",
+    "the meeting got moved to Tuesday",
+    "that movie was great",
+    "how was your day",
+    "dinner is almost ready in the kitchen",
+    "can you believe the traffic",
+    "the kids are at school",
+    "I'm going to the gym tomorrow",
+    "what's for lunch",
+    "the dog wants to go out",
+    "call mom back later",
+    "this coffee is cold",
+    "I forgot my keys",
+    "good morning everyone",
+    "the train was late again",
+    "tell me a joke",
+    "",
+    "   ",
+    "okay",
+    "please",
+    "thank you",
+]
+
+NEGATED = [
+    ("don't stop", "stop"),
+    ("not harder", "harder"),
+    ("do not go harder", "harder"),
+    ("never stop", "stop"),
+    ("no harder", "harder"),
+    ("I don't want to pause", "pause"),
+    ("not softer", "softer"),
+    ("that doesn't hurt", "pain"),
+    ("no pain at all", "pain"),
+    ("don't skip this one", "next_spot"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [(text, intent) for intent, texts in PHRASE_TABLE.items() for text in texts],
+)
+def test_natural_phrasings_match_their_intent(text, intent):
+    result = MATCHER.match(text)
+    assert result.intent == intent, result
+    assert 0.0 <= result.confidence <= 1.0
+
+
+def test_phrase_table_is_not_the_catalog_verbatim():
+    catalog_phrases = set(default_catalog().phrases())
+    verbatim = [t for texts in PHRASE_TABLE.values() for t in texts if t in catalog_phrases]
+    # A few short ones overlap by nature ("move on"); most must be new phrasings.
+    assert len(verbatim) <= 3, verbatim
+    assert set(PHRASE_TABLE) == set(default_catalog().names())
+
+
+@pytest.mark.parametrize("text", NO_INTENT)
+def test_everyday_sentences_and_coach_cues_are_no_intent(text):
+    result = MATCHER.match(text)
+    assert result.intent is None, result
+
+
+def test_at_least_thirty_non_commands():
+    assert len([t for t in NO_INTENT if t.strip()]) >= 30
+
+
+@pytest.mark.parametrize(("text", "negated"), NEGATED)
+def test_negation_never_yields_the_negated_intent(text, negated):
+    assert MATCHER.match(text).intent != negated
+
+
+@pytest.mark.parametrize(
+    "text", ["harder ouch", "stop, that hurts", "ouch softer", "next spot, ow", "pause ouch pause"]
+)
+def test_pain_outranks_every_other_intent(text):
+    assert MATCHER.match(text).intent == "pain"
+
+
+def test_below_threshold_is_no_intent_with_its_confidence():
+    result = MATCHER.match("harbour")
+    assert result.intent is None
+    assert 0.0 < result.confidence < MATCHER.threshold
+
+
+def test_scores_cover_every_intent():
+    scores = MATCHER.scores("a little harder")
+    assert set(scores) == set(default_catalog().names())
+    assert max(scores, key=scores.get) == "harder"
