@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 RUN_PACKAGES := libportaudio2 espeak-ng libespeak-ng1 python3-venv
-TEST_PACKAGES := $(RUN_PACKAGES) pulseaudio pulseaudio-utils
+TEST_PACKAGES := $(RUN_PACKAGES) pulseaudio pulseaudio-utils libasound2-plugins
 
 .PHONY: run test lint format bench clean system-run system-test
 
