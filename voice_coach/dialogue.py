@@ -6,11 +6,8 @@ later sits on a ``Timeline`` of deadlines, so ``next_deadline()`` tells a runtim
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from voice_coach.events import (
     Action,
-    CancelCountdown,
     Event,
     Heard,
     LineKind,
@@ -19,55 +16,27 @@ from voice_coach.events import (
     SessionStarted,
     StartCountdown,
 )
+from voice_coach.intent_handlers import IntentHandlers
 from voice_coach.lines import NUMBER_WORDS, Lines
-from voice_coach.routine import MAX_HOLD, MIN_HOLD, Routine
+from voice_coach.modes import (
+    BREATH_CUE_AFTER,
+    COUNTDOWN_FROM,
+    FINISHED,
+    REPROMPT_INTERVAL,
+    SPOT,
+    SPOT_PHASES,
+    STRETCH,
+    WELCOME,
+    WELCOME_REMINDER_AFTER,
+    Hold,
+    duration,
+    whole,
+)
+from voice_coach.routine import Routine
 from voice_coach.timeline import Due, Timeline
 
-COUNTDOWN_FROM = 5
-BREATH_CUE_AFTER = 3.0  # seconds into a hold, once the hold line has been said
-REPROMPT_INTERVAL = 20.0  # a miss gets a reprompt at most this often
-WELCOME_REMINDER_AFTER = 60.0
-PAUSED_REMINDER_AFTER = 60.0
-PAIN_REMINDER_AFTER = 30.0
-MIN_LEFT_AFTER_RETIME = 3.0
 
-# Where in the session we are. A spot runs placement -> rolling -> find -> hold -> release.
-WELCOME, SPOT, STRETCH, AFTER_PAIN, FINISHED = (
-    "welcome",
-    "spot",
-    "stretch",
-    "after_pain",
-    "finished",
-)
-SPOT_PHASES = ("placement", "rolling", "find", "hold", "release")
-
-SPOKEN_COMMANDS = {
-    "start": "start",
-    "harder": "harder",
-    "softer": "softer",
-    "next_spot": "next spot",
-    "stretch": "stretch",
-    "pause": "pause",
-    "resume": "resume",
-    "repeat": "repeat",
-    "stop": "stop",
-}
-HELP_BY_MODE = {
-    WELCOME: ("start", "harder", "softer", "stretch", "stop"),
-    SPOT: ("harder", "softer", "pause", "next_spot", "stretch", "repeat", "stop"),
-    STRETCH: ("next_spot", "pause", "repeat", "stop"),
-    AFTER_PAIN: ("softer", "next_spot", "resume", "stop"),
-    "paused": ("resume", "next_spot", "stop"),
-}
-
-
-@dataclass
-class _Hold:
-    started: float
-    ends: float
-
-
-class Coach:
+class Coach(IntentHandlers):
     """Guides one session through a routine: feed it events, act on the actions it returns."""
 
     def __init__(self, routine: Routine, seed: int = 0, lines: Lines | None = None):
@@ -84,7 +53,7 @@ class Coach:
         self._timeline = Timeline()
         self._frozen: list[Due] = []
         self._paused_at = 0.0
-        self._hold: _Hold | None = None
+        self._hold: Hold | None = None
         self._stretch_count = 0
         self._return_spot: int | None = None  # where a requested stretch returns to
         self._pain_in_stretch = False
@@ -181,8 +150,8 @@ class Coach:
             self._timeline.add(at + timing.find, "phase_end")
         elif phase == "hold":
             seconds = self.routine.hold_for(spot, self.level)
-            self._hold = _Hold(started=at, ends=at + seconds)
-            self._say(self.lines.say("hold", seconds=_whole(seconds)), at)
+            self._hold = Hold(started=at, ends=at + seconds)
+            self._say(self.lines.say("hold", seconds=whole(seconds)), at)
             self._emit(StartCountdown(seconds=seconds, ends_at=at + seconds, at=at))
             self._timeline.add(at + BREATH_CUE_AFTER, "breath")
             self._timeline.add(at + seconds / 2, "halfway")
@@ -268,194 +237,12 @@ class Coach:
             "summary",
             done=self.spots_done,
             total=len(self.routine.spots),
-            duration=_duration(at - self._started_at),
+            duration=duration(at - self._started_at),
             pressure=self.routine.pressures[self.level].name,
         )
         self._say(summary, at)
         self._emit(SessionFinished(summary=summary, at=at))
         self.mode, self.phase, self.paused = FINISHED, "", False
-
-    # ----------------------------------------------------------------- intents
-
-    def _heard(self, intent: str | None, at: float) -> None:
-        handler = getattr(self, f"_on_{intent}", None) if intent else None
-        if handler is None:
-            self._on_unknown(at)
-        else:
-            handler(at)
-
-    def _on_unknown(self, at: float) -> None:
-        if at - self._last_reprompt >= REPROMPT_INTERVAL:
-            self._last_reprompt = at
-            self._reply("reprompt", at)
-
-    def _on_start(self, at: float) -> None:
-        if self.paused:
-            self._on_resume(at)
-        elif self.mode == WELCOME:
-            self._begin(at)
-        elif self.mode == AFTER_PAIN:
-            self._retry_spot(at)
-        else:
-            self._reply("already_running", at)
-
-    def _on_stop(self, at: float) -> None:
-        self._finish(at, stopped=True)
-
-    def _on_pain(self, at: float) -> None:
-        self._cancel_hold(at)
-        self._timeline.clear()
-        self._frozen, self.paused = [], False
-        self._say(self.lines.say("pain"), at, LineKind.ALERT)
-        if self.mode == WELCOME:
-            return
-        self._pain_in_stretch = self.mode == STRETCH
-        if self.mode == STRETCH and self._return_spot is not None:
-            # Out of a requested stretch, the spot to come is the one it would have returned to.
-            self.spot_index = self._return_spot - 1
-        self._return_spot = None
-        self.mode, self.phase = AFTER_PAIN, ""
-        lightest = self.level == 0
-        self._say(self.lines.say("pain_lightest" if lightest else "pain_offer"), at, LineKind.ALERT)
-        self._timeline.add(at + PAIN_REMINDER_AFTER, "reminder", "pain_reminder")
-
-    def _on_harder(self, at: float) -> None:
-        if self.mode == AFTER_PAIN:
-            self._reply("not_after_pain", at)
-        elif self.level + 1 >= len(self.routine.pressures):
-            self._reply("at_firmest", at)
-        else:
-            self._change_level(+1, at)
-
-    def _on_softer(self, at: float) -> None:
-        if self.level == 0:
-            self._reply("at_lightest", at)
-        elif self.mode == AFTER_PAIN:
-            self.level -= 1
-            self._say(self.lines.say("pressure_down", cue=self._pressure_cue()), at, LineKind.REPLY)
-            self._retry_spot(at, key="pain_retry")
-        else:
-            self._change_level(-1, at)
-
-    def _on_next_spot(self, at: float) -> None:
-        if self.mode == WELCOME:
-            self._begin(at)
-            return
-        self._cancel_hold(at)
-        if self.mode == STRETCH and self._return_spot is not None:
-            self.spot_index = self._return_spot - 1
-        self._return_spot, self._pain_in_stretch = None, False
-        self._frozen, self.paused = [], False
-        self._timeline.clear()
-        if self.spot_index + 1 < len(self.routine.spots):
-            self._say(self.lines.say("skip_to"), at, LineKind.REPLY)
-            self._start_spot(self.spot_index + 1, at)
-        else:
-            self._say(self.lines.say("last_spot_skip"), at, LineKind.REPLY)
-            self._finish(at)
-
-    def _on_stretch(self, at: float) -> None:
-        if self.mode == STRETCH:
-            self._reply("stretch_already", at)
-            return
-        if self.mode == WELCOME:
-            self._return_spot = -1
-        elif self.mode == SPOT and self.phase == "release":
-            self._return_spot = self.spot_index + 1
-        else:
-            self._return_spot = self.spot_index
-        if self._return_spot is not None and self._return_spot >= len(self.routine.spots):
-            self._return_spot = None  # stretching after the last spot ends the session
-        self._cancel_hold(at)
-        self._frozen = []
-        self._start_stretch(at, requested=True)
-
-    def _on_pause(self, at: float) -> None:
-        if self.paused:
-            self._reply("paused_reminder", at)
-            return
-        if self.mode in (WELCOME, AFTER_PAIN):
-            self._reply("welcome_reminder" if self.mode == WELCOME else "pain_reminder", at)
-            return
-        self.paused, self._paused_at = True, at
-        self._frozen = self._timeline.clear()
-        if self._hold is not None:
-            self._emit(CancelCountdown(at=at))
-        self._reply("pause", at)
-        self._timeline.add(at + PAUSED_REMINDER_AFTER, "reminder", "paused_reminder")
-
-    def _on_resume(self, at: float) -> None:
-        if self.mode == AFTER_PAIN:
-            self._retry_spot(at)
-            return
-        if not self.paused:
-            self._reply("not_paused" if self.mode != WELCOME else "welcome_reminder", at)
-            return
-        shift = at - self._paused_at
-        self.paused = False
-        self._timeline.clear()
-        self._timeline.restore(self._frozen, shift)
-        self._frozen = []
-        if self._hold is not None:
-            self._hold = _Hold(self._hold.started + shift, self._hold.ends + shift)
-            left = self._hold.ends - at
-            self._reply("resume_hold", at, remaining=_whole(left))
-            self._emit(StartCountdown(seconds=left, ends_at=self._hold.ends, at=at))
-        else:
-            self._reply("resume", at)
-
-    def _on_repeat(self, at: float) -> None:
-        if not self._last_instruction:
-            self._reply("repeat_nothing", at)
-            return
-        for text in self._last_instruction:
-            self._say(text, at, LineKind.REPLY)
-
-    def _on_help(self, at: float) -> None:
-        mode = "paused" if self.paused else self.mode
-        names = [SPOKEN_COMMANDS[i] for i in HELP_BY_MODE.get(mode, HELP_BY_MODE[SPOT])]
-        commands = ", ".join(names[:-1]) + f", or {names[-1]}"
-        self._reply("help", at, commands=commands)
-        self._say("Say ouch if anything hurts.", at, LineKind.REPLY)
-
-    # ----------------------------------------------------------------- pressure
-
-    def _change_level(self, step: int, at: float) -> None:
-        old = self.routine.pressures[self.level]
-        self.level += step
-        new = self.routine.pressures[self.level]
-        if self.mode in (WELCOME, STRETCH):
-            key = "pressure_preset" if self.mode == WELCOME else "pressure_later"
-            self._reply(key, at, pressure=new.name)
-            return
-        key = "pressure_up" if step > 0 else "pressure_down"
-        self._say(self.lines.say(key, cue=self._pressure_cue()), at, LineKind.REPLY)
-        if self._hold is not None:
-            self._retime_hold(new.hold_factor / old.hold_factor, at)
-
-    def _retime_hold(self, ratio: float, at: float) -> None:
-        """Firmer pressure, shorter hold: scale what is left, keeping the hold within 15-30 s."""
-        assert self._hold is not None
-        now = self._paused_at if self.paused else at
-        hold = self._hold
-        left = max(MIN_LEFT_AFTER_RETIME, (hold.ends - now) * ratio)
-        ends = min(hold.started + MAX_HOLD, max(hold.started + MIN_HOLD, now + left))
-        if abs(ends - hold.ends) < 1.0:
-            return
-        self._hold = _Hold(hold.started, ends)
-        if self.paused:
-            self._frozen = [d for d in self._frozen if d.kind not in ("count", "phase_end")]
-            self._frozen += _countdown_items(ends, now)
-            return
-        self._timeline.remove("count", "phase_end")
-        self._schedule_hold_end(after=now)
-        self._reply("hold_retimed", at, remaining=_whole(ends - now))
-        self._emit(StartCountdown(seconds=ends - now, ends_at=ends, at=at))
-
-    def _cancel_hold(self, at: float) -> None:
-        if self._hold is not None and not self.paused:  # pausing already cancelled it
-            self._emit(CancelCountdown(at=at))
-        self._hold = None
 
     def _pressure_cue(self) -> str:
         return self.routine.pressures[self.level].cues[self._spot.position]
@@ -492,22 +279,3 @@ class Coach:
     def _flush(self) -> list[Action]:
         out, self._out = self._out, []
         return out
-
-
-def _countdown_items(ends: float, after: float) -> list[Due]:
-    items = [Due(ends - n, 0, "count", n) for n in range(COUNTDOWN_FROM, 0, -1) if ends - n > after]
-    return [*items, Due(ends, 0, "phase_end")]
-
-
-def _whole(seconds: float) -> int:
-    return max(1, round(seconds))
-
-
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(round(seconds), 60)
-    parts = []
-    if minutes:
-        parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
-    if secs or not minutes:
-        parts.append(f"{secs} second{'s' if secs != 1 else ''}")
-    return " ".join(parts)

@@ -1,0 +1,231 @@
+"""The dialogue manager's answers to what the user says: one ``_on_<intent>`` method each.
+
+A mixin of ``Coach`` (in ``dialogue``), which owns the state and the flow through the routine;
+kept apart so each file reads as one concern.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from voice_coach.events import CancelCountdown, LineKind, StartCountdown
+from voice_coach.modes import (
+    AFTER_PAIN,
+    MIN_LEFT_AFTER_RETIME,
+    PAIN_REMINDER_AFTER,
+    PAUSED_REMINDER_AFTER,
+    REPROMPT_INTERVAL,
+    SPOT,
+    STRETCH,
+    WELCOME,
+    Hold,
+    countdown_items,
+    whole,
+)
+from voice_coach.routine import MAX_HOLD, MIN_HOLD
+
+if TYPE_CHECKING:
+    from voice_coach.dialogue import Coach
+
+SPOKEN_COMMANDS = {
+    "start": "start",
+    "harder": "harder",
+    "softer": "softer",
+    "next_spot": "next spot",
+    "stretch": "stretch",
+    "pause": "pause",
+    "resume": "resume",
+    "repeat": "repeat",
+    "stop": "stop",
+}
+HELP_BY_MODE = {
+    WELCOME: ("start", "harder", "softer", "stretch", "stop"),
+    SPOT: ("harder", "softer", "pause", "next_spot", "stretch", "repeat", "stop"),
+    STRETCH: ("next_spot", "pause", "repeat", "stop"),
+    AFTER_PAIN: ("softer", "next_spot", "resume", "stop"),
+    "paused": ("resume", "next_spot", "stop"),
+}
+
+
+class IntentHandlers:
+    """What the coach does on each intent; ``self`` is always a ``Coach``."""
+
+    def _heard(self: Coach, intent: str | None, at: float) -> None:
+        handler = getattr(self, f"_on_{intent}", None) if intent else None
+        if handler is None:
+            self._on_unknown(at)
+        else:
+            handler(at)
+
+    def _on_unknown(self: Coach, at: float) -> None:
+        if at - self._last_reprompt >= REPROMPT_INTERVAL:
+            self._last_reprompt = at
+            self._reply("reprompt", at)
+
+    def _on_start(self: Coach, at: float) -> None:
+        if self.paused:
+            self._on_resume(at)
+        elif self.mode == WELCOME:
+            self._begin(at)
+        elif self.mode == AFTER_PAIN:
+            self._retry_spot(at)
+        else:
+            self._reply("already_running", at)
+
+    def _on_stop(self: Coach, at: float) -> None:
+        self._finish(at, stopped=True)
+
+    def _on_pain(self: Coach, at: float) -> None:
+        self._cancel_hold(at)
+        self._timeline.clear()
+        self._frozen, self.paused = [], False
+        self._say(self.lines.say("pain"), at, LineKind.ALERT)
+        if self.mode == WELCOME:
+            return
+        self._pain_in_stretch = self.mode == STRETCH
+        if self.mode == STRETCH and self._return_spot is not None:
+            # Out of a requested stretch, the spot to come is the one it would have returned to.
+            self.spot_index = self._return_spot - 1
+        self._return_spot = None
+        self.mode, self.phase = AFTER_PAIN, ""
+        lightest = self.level == 0
+        self._say(self.lines.say("pain_lightest" if lightest else "pain_offer"), at, LineKind.ALERT)
+        self._timeline.add(at + PAIN_REMINDER_AFTER, "reminder", "pain_reminder")
+
+    def _on_harder(self: Coach, at: float) -> None:
+        if self.mode == AFTER_PAIN:
+            self._reply("not_after_pain", at)
+        elif self.level + 1 >= len(self.routine.pressures):
+            self._reply("at_firmest", at)
+        else:
+            self._change_level(+1, at)
+
+    def _on_softer(self: Coach, at: float) -> None:
+        if self.level == 0:
+            self._reply("at_lightest", at)
+        elif self.mode == AFTER_PAIN:
+            self.level -= 1
+            self._say(self.lines.say("pressure_down", cue=self._pressure_cue()), at, LineKind.REPLY)
+            self._retry_spot(at, key="pain_retry")
+        else:
+            self._change_level(-1, at)
+
+    def _on_next_spot(self: Coach, at: float) -> None:
+        if self.mode == WELCOME:
+            self._begin(at)
+            return
+        self._cancel_hold(at)
+        if self.mode == STRETCH and self._return_spot is not None:
+            self.spot_index = self._return_spot - 1
+        self._return_spot, self._pain_in_stretch = None, False
+        self._frozen, self.paused = [], False
+        self._timeline.clear()
+        if self.spot_index + 1 < len(self.routine.spots):
+            self._say(self.lines.say("skip_to"), at, LineKind.REPLY)
+            self._start_spot(self.spot_index + 1, at)
+        else:
+            self._say(self.lines.say("last_spot_skip"), at, LineKind.REPLY)
+            self._finish(at)
+
+    def _on_stretch(self: Coach, at: float) -> None:
+        if self.mode == STRETCH:
+            self._reply("stretch_already", at)
+            return
+        if self.mode == WELCOME:
+            self._return_spot = -1
+        elif self.mode == SPOT and self.phase == "release":
+            self._return_spot = self.spot_index + 1
+        else:
+            self._return_spot = self.spot_index
+        if self._return_spot is not None and self._return_spot >= len(self.routine.spots):
+            self._return_spot = None  # stretching after the last spot ends the session
+        self._cancel_hold(at)
+        self._frozen = []
+        self._start_stretch(at, requested=True)
+
+    def _on_pause(self: Coach, at: float) -> None:
+        if self.paused:
+            self._reply("paused_reminder", at)
+            return
+        if self.mode in (WELCOME, AFTER_PAIN):
+            self._reply("welcome_reminder" if self.mode == WELCOME else "pain_reminder", at)
+            return
+        self.paused, self._paused_at = True, at
+        self._frozen = self._timeline.clear()
+        if self._hold is not None:
+            self._emit(CancelCountdown(at=at))
+        self._reply("pause", at)
+        self._timeline.add(at + PAUSED_REMINDER_AFTER, "reminder", "paused_reminder")
+
+    def _on_resume(self: Coach, at: float) -> None:
+        if self.mode == AFTER_PAIN:
+            self._retry_spot(at)
+            return
+        if not self.paused:
+            self._reply("not_paused" if self.mode != WELCOME else "welcome_reminder", at)
+            return
+        shift = at - self._paused_at
+        self.paused = False
+        self._timeline.clear()
+        self._timeline.restore(self._frozen, shift)
+        self._frozen = []
+        if self._hold is not None:
+            self._hold = Hold(self._hold.started + shift, self._hold.ends + shift)
+            left = self._hold.ends - at
+            self._reply("resume_hold", at, remaining=whole(left))
+            self._emit(StartCountdown(seconds=left, ends_at=self._hold.ends, at=at))
+        else:
+            self._reply("resume", at)
+
+    def _on_repeat(self: Coach, at: float) -> None:
+        if not self._last_instruction:
+            self._reply("repeat_nothing", at)
+            return
+        for text in self._last_instruction:
+            self._say(text, at, LineKind.REPLY)
+
+    def _on_help(self: Coach, at: float) -> None:
+        mode = "paused" if self.paused else self.mode
+        names = [SPOKEN_COMMANDS[i] for i in HELP_BY_MODE.get(mode, HELP_BY_MODE[SPOT])]
+        commands = ", ".join(names[:-1]) + f", or {names[-1]}"
+        self._reply("help", at, commands=commands)
+        self._say("Say ouch if anything hurts.", at, LineKind.REPLY)
+
+    # ----------------------------------------------------------------- pressure
+
+    def _change_level(self: Coach, step: int, at: float) -> None:
+        old = self.routine.pressures[self.level]
+        self.level += step
+        new = self.routine.pressures[self.level]
+        if self.mode in (WELCOME, STRETCH):
+            key = "pressure_preset" if self.mode == WELCOME else "pressure_later"
+            self._reply(key, at, pressure=new.name)
+            return
+        key = "pressure_up" if step > 0 else "pressure_down"
+        self._say(self.lines.say(key, cue=self._pressure_cue()), at, LineKind.REPLY)
+        if self._hold is not None:
+            self._retime_hold(new.hold_factor / old.hold_factor, at)
+
+    def _retime_hold(self: Coach, ratio: float, at: float) -> None:
+        """Firmer pressure, shorter hold: scale what is left, keeping the hold within 15-30 s."""
+        assert self._hold is not None
+        now = self._paused_at if self.paused else at
+        hold = self._hold
+        left = max(MIN_LEFT_AFTER_RETIME, (hold.ends - now) * ratio)
+        ends = min(hold.started + MAX_HOLD, max(hold.started + MIN_HOLD, now + left))
+        if abs(ends - hold.ends) < 1.0:
+            return
+        self._hold = Hold(hold.started, ends)
+        if self.paused:
+            self._frozen = [d for d in self._frozen if d.kind not in ("count", "phase_end")]
+            self._frozen += countdown_items(ends, now)
+            return
+        self._timeline.remove("count", "phase_end")
+        self._schedule_hold_end(after=now)
+        self._reply("hold_retimed", at, remaining=whole(ends - now))
+        self._emit(StartCountdown(seconds=ends - now, ends_at=ends, at=at))
+
+    def _cancel_hold(self: Coach, at: float) -> None:
+        if self._hold is not None and not self.paused:  # pausing already cancelled it
+            self._emit(CancelCountdown(at=at))
+        self._hold = None
