@@ -25,6 +25,10 @@ class MonotonicClock:
         """The ``time.monotonic()`` value of a session time, for schedulers on that clock."""
         return self._origin + session_time
 
+    def session_at(self, monotonic: float) -> float:
+        """The session time of a ``time.monotonic()`` value (device timestamps)."""
+        return monotonic - self._origin
+
 
 class VirtualClock:
     """Time that stands still until ``advance_to``: a 15-minute session runs in milliseconds."""

@@ -7,7 +7,10 @@ import sys
 
 from voice_coach.dialogue import Coach
 from voice_coach.routine import RoutineError, builtin_names, load_routine
+from voice_coach.settings import ENGINES, apply, load_settings
 from voice_coach.text_session import TextSession, stdin_lines
+
+_VOICE_FLAGS = ("engine", "model", "voice", "rate", "volume", "input_device", "output_device")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,6 +34,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="virtual runs without waiting (text mode only)",
     )
     parser.add_argument("--seed", type=int, default=None, help="seed for the coach's wording")
+    voice = parser.add_argument_group("voice (overrides the config file)")
+    voice.add_argument("--engine", choices=ENGINES, default=None, help="speech recognizer")
+    voice.add_argument("--model", default=None, metavar="PATH", help="a Vosk model folder")
+    voice.add_argument("--voice", default=None, help="synthesizer voice (see `voice-coach doctor`)")
+    voice.add_argument("--rate", type=int, default=None, help="speaking rate, words per minute")
+    voice.add_argument("--volume", type=float, default=None, help="speech volume, 0 to 1")
+    voice.add_argument("--input-device", default=None, help="microphone name or number")
+    voice.add_argument("--output-device", default=None, help="speaker name or number")
     parser.set_defaults(run=run)
 
 
@@ -44,11 +55,10 @@ def run(args: argparse.Namespace) -> int:
     seed = args.seed if args.seed is not None else _fresh_seed()
     coach = Coach(routine, seed=seed)
     if not args.text:
-        print(
-            "voice-coach: the voice loop is not available yet, so this session runs in text mode; "
-            "type commands such as start, harder, pause or stop.",
-            file=sys.stderr,
-        )
+        if args.clock == "virtual":
+            _note("--clock virtual needs --text; this session runs in text mode.")
+        elif _run_voice(coach, args):
+            return 0
     session = TextSession(coach, out=sys.stdout, err=sys.stderr)
     lines = stdin_lines(sys.stdin)
     try:
@@ -59,6 +69,33 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         session.stop(at=coach._now)
     return 0
+
+
+def _run_voice(coach: Coach, args: argparse.Namespace) -> bool:
+    """Run the session by voice; False (after saying why) when it has to be text mode."""
+    settings = load_settings(warn=_note)
+    flags = {name: getattr(args, name) for name in _VOICE_FLAGS}
+    settings = apply(settings, flags, source="command line", warn=_note)
+    from voice_coach.voice_runtime import build_voice_session  # loads the audio stack
+
+    session = build_voice_session(coach, settings, print_line=_print_line, note=_note)
+    if session is None:
+        return False
+    try:
+        session.run()
+    except KeyboardInterrupt:
+        session.interrupt()
+    finally:
+        session.close()
+    return True
+
+
+def _print_line(text: str) -> None:
+    print(text, flush=True)
+
+
+def _note(text: str) -> None:
+    print(f"voice-coach: {text}", file=sys.stderr, flush=True)
 
 
 def _fresh_seed() -> int:

@@ -1,0 +1,218 @@
+"""One persistent output stream that plays clips at absolute times on the monotonic clock.
+
+Each callback knows when its first sample will reach the DAC (``outputBufferDacTime``, on the
+stream's clock, mapped to ``time.monotonic()``), so a clip due at monotonic time T starts at the
+exact sample of that block whose DAC time is T: no sleeping, no drift. The stream runs all session
+long and outputs silence when idle, so there is no start-up latency on each line.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from audio_models.devices import open_stream_error, portaudio
+from audio_models.pcm import resample
+from audio_models.tts import Clip
+
+FADE_SECONDS = 0.005  # a cut line fades out this fast: no click, still immediate
+HISTORY_SECONDS = 120.0  # the echo filter never looks further back than this
+
+
+@dataclass(frozen=True)
+class Playback:
+    """A clip's time on the speaker: scheduled, then as actually played (monotonic seconds)."""
+
+    text: str
+    start: float
+    end: float
+    id: int = field(default=0, compare=False)
+
+
+@dataclass
+class _Scheduled:
+    id: int
+    text: str
+    samples: np.ndarray
+    at: float
+    position: int = 0  # samples already played
+    started_at: float | None = None
+    ended_at: float | None = None
+    cancel: bool = False
+
+
+class Speaker:
+    """Plays clips on one persistent sounddevice output stream; see the module docstring."""
+
+    def __init__(
+        self,
+        device: int | str | None = None,
+        samplerate: int | None = None,
+        latency: str | float = "low",
+    ) -> None:
+        self._device, self._latency = device, latency
+        self._requested_rate = samplerate
+        self._lock = threading.Lock()
+        self._clips: list[_Scheduled] = []
+        self._ids = itertools.count(1)
+        self._resampled: dict[tuple[str, int, int, int], np.ndarray] = {}
+        self._last_callback = time.monotonic()
+        self.callback_errors = 0
+        self._stream = None
+        self._open()
+
+    # ----------------------------------------------------------------- public
+
+    @property
+    def samplerate(self) -> int:
+        return self._rate
+
+    @property
+    def last_callback_at(self) -> float:
+        return self._last_callback
+
+    def play(self, clip: Clip, at: float | None = None) -> Playback:
+        """Schedule ``clip`` to reach the speaker at monotonic time ``at`` (None: now)."""
+        samples = self._at_stream_rate(clip)
+        start = time.monotonic() if at is None else at
+        item = _Scheduled(next(self._ids), clip.text, samples, start)
+        with self._lock:
+            self._clips.append(item)
+        return Playback(clip.text, start, start + len(samples) / self._rate, item.id)
+
+    def cancel(self, playbacks: list[Playback] | None = None) -> None:
+        """Cut the given playbacks (all when None), whether playing or still scheduled."""
+        ids = None if playbacks is None else {p.id for p in playbacks}
+        with self._lock:
+            for item in self._clips:
+                if item.ended_at is None and (ids is None or item.id in ids):
+                    item.cancel = True
+
+    def busy_until(self) -> float:
+        """Monotonic time the last scheduled clip ends (in the past when idle)."""
+        with self._lock:
+            live = [self._end_of(c) for c in self._clips if c.ended_at is None and not c.cancel]
+        return max(live, default=0.0)
+
+    def played_since(self, since: float) -> list[Playback]:
+        """Every clip played, playing or scheduled that ends after ``since``."""
+        with self._lock:
+            items = list(self._clips)
+        out = []
+        for item in items:
+            start = item.started_at if item.started_at is not None else item.at
+            end = item.ended_at if item.ended_at is not None else self._end_of(item)
+            if item.cancel and item.started_at is None:
+                continue  # cancelled before a sample was heard
+            if end >= since:
+                out.append(Playback(item.text, start, end, item.id))
+        return out
+
+    def reopen(self) -> None:
+        """Close and reopen the stream (device replugged); scheduled clips keep their times."""
+        self._close_stream()
+        self._open()
+
+    def close(self) -> None:
+        self._close_stream()
+
+    # ----------------------------------------------------------------- stream
+
+    def _open(self) -> None:
+        sd = portaudio()
+        try:
+            if self._requested_rate is None:
+                info = sd.query_devices(self._device, "output")
+                self._rate = int(info["default_samplerate"])
+            else:
+                self._rate = int(self._requested_rate)
+            self._stream = sd.OutputStream(
+                device=self._device,
+                samplerate=self._rate,
+                channels=1,
+                dtype="float32",
+                latency=self._latency,
+                callback=self._callback,
+            )
+            self._stream.start()
+        except (sd.PortAudioError, ValueError) as error:
+            raise open_stream_error("speaker", self._device, error) from error
+        self._last_callback = time.monotonic()
+
+    def _close_stream(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            try:
+                stream.abort()
+                stream.close()
+            except Exception:  # the device may already be gone; nothing left to release
+                pass
+
+    def _callback(self, outdata: np.ndarray, frames: int, timing, status) -> None:
+        now = time.monotonic()
+        self._last_callback = now
+        out = outdata[:, 0]
+        out.fill(0.0)
+        try:
+            # Stream clock -> monotonic: both read "now" here, so their difference maps DAC time.
+            dac = timing.outputBufferDacTime - timing.currentTime + now
+            if timing.outputBufferDacTime <= 0:  # some host APIs report no timing
+                dac = now
+            self._mix(out, frames, dac, now)
+        except Exception:  # never raise into PortAudio: that would stop the stream for good
+            self.callback_errors += 1
+
+    def _mix(self, out: np.ndarray, frames: int, dac: float, now: float) -> None:
+        rate = self._rate
+        with self._lock:
+            for item in self._clips:
+                if item.ended_at is not None:
+                    continue
+                if item.cancel:
+                    self._fade_out(item, out, frames, dac)
+                    continue
+                offset = 0
+                if item.position == 0:
+                    offset = round((item.at - dac) * rate)
+                    if offset >= frames:
+                        continue  # due in a later block
+                    offset = max(0, offset)  # late (scheduled in the past): start at once
+                    item.started_at = dac + offset / rate
+                take = min(frames - offset, len(item.samples) - item.position)
+                out[offset : offset + take] += item.samples[item.position : item.position + take]
+                item.position += take
+                if item.position >= len(item.samples):
+                    item.ended_at = dac + (offset + take) / rate
+            self._clips = [c for c in self._clips if not _expired(c, now)]
+        np.clip(out, -1.0, 1.0, out=out)
+
+    def _fade_out(self, item: _Scheduled, out: np.ndarray, frames: int, dac: float) -> None:
+        if item.position == 0:
+            item.ended_at = dac  # never started
+            return
+        fade = min(frames, int(FADE_SECONDS * self._rate), len(item.samples) - item.position)
+        ramp = np.linspace(1.0, 0.0, fade, dtype=np.float32)
+        out[:fade] += item.samples[item.position : item.position + fade] * ramp
+        item.ended_at = dac + fade / self._rate
+
+    def _end_of(self, item: _Scheduled) -> float:
+        start = item.started_at if item.started_at is not None else item.at
+        return start + len(item.samples) / self._rate
+
+    def _at_stream_rate(self, clip: Clip) -> np.ndarray:
+        key = (clip.text, clip.rate, len(clip.samples), self._rate)
+        cached = self._resampled.get(key)
+        if cached is None:
+            cached = resample(clip.samples, clip.rate, self._rate).astype(np.float32)
+            if len(self._resampled) > 512:
+                self._resampled.clear()
+            self._resampled[key] = cached
+        return cached
+
+
+def _expired(item: _Scheduled, now: float) -> bool:
+    return item.ended_at is not None and item.ended_at < now - HISTORY_SECONDS

@@ -1,0 +1,119 @@
+"""The speaker and microphone adapters on real sounddevice streams over a PulseAudio null sink.
+
+The sink's monitor is the default source, so the microphone hears what the speaker plays.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from audio_models.devices import list_devices
+from audio_models.microphone import Microphone
+from audio_models.speaker import Speaker
+from audio_models.tts import Clip
+from tests.audio import require_sound_server
+
+TONE_RATE = 48_000
+
+
+def tone(seconds: float, text: str = "tone") -> Clip:
+    t = np.arange(int(seconds * TONE_RATE), dtype=np.float32) / TONE_RATE
+    return Clip(text, (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), TONE_RATE)
+
+
+@pytest.fixture(scope="module")
+def devices():
+    require_sound_server()
+    speaker, microphone = Speaker(), Microphone()
+    # PulseAudio settles its buffers in the first seconds of a stream; a session runs for minutes.
+    speaker.play(tone(0.1, "warm-up"))
+    time.sleep(2.5)
+    yield speaker, microphone
+    speaker.close()
+    microphone.close()
+
+
+def record(microphone: Microphone, seconds: float) -> tuple[np.ndarray, np.ndarray]:
+    """(samples at 16 kHz, monotonic time of each sample) for the next ``seconds``."""
+    while microphone.read(0.0) is not None:
+        pass  # drop what queued up before
+    parts, times = [], []
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        chunk = microphone.read(0.1)
+        if chunk is None:
+            continue
+        samples = np.frombuffer(chunk.pcm, dtype=np.int16).astype(np.float32) / 32768
+        parts.append(samples)
+        times.append(chunk.start + np.arange(len(samples)) / 16_000)
+    return np.concatenate(parts), np.concatenate(times)
+
+
+def onset(samples: np.ndarray, times: np.ndarray, after: float) -> float:
+    loud = np.flatnonzero((np.abs(samples) > 0.1) & (times > after))
+    assert loud.size, "nothing was heard"
+    return float(times[loud[0]])
+
+
+def test_devices_are_listed(devices):
+    found = list_devices()
+    assert any(d.inputs for d in found) and any(d.outputs for d in found)
+
+
+def test_a_clip_reaches_the_microphone_at_its_scheduled_time(devices):
+    speaker, microphone = devices
+    at = time.monotonic() + 0.5
+    playback = speaker.play(tone(0.3), at=at)
+    samples, times = record(microphone, 1.2)
+    # Generous here: the precise figures come from benchmarks/timing.py.
+    assert onset(samples, times, at - 0.3) == pytest.approx(at, abs=0.1)
+    assert playback.end == pytest.approx(at + 0.3, abs=0.01)
+    (played,) = [p for p in speaker.played_since(at - 1) if p.id == playback.id]
+    assert played.start == pytest.approx(at, abs=0.01)
+
+
+def test_cancel_cuts_the_sound_at_once(devices):
+    speaker, microphone = devices
+    at = time.monotonic() + 0.3
+    playback = speaker.play(tone(2.0), at=at)
+    time.sleep(0.6)
+    cut = time.monotonic()
+    speaker.cancel([playback])
+    samples, times = record(microphone, 1.0)
+    late = times > cut + 0.15
+    assert np.abs(samples[late]).max() < 0.05
+    (played,) = [p for p in speaker.played_since(at - 1) if p.id == playback.id]
+    assert played.end < at + 1.0  # reported as cut, not as the full two seconds
+    assert speaker.busy_until() < time.monotonic()
+
+
+def test_microphone_chunks_are_16k_with_monotonic_stamps(devices):
+    _, microphone = devices
+    samples, times = record(microphone, 0.6)
+    assert len(samples) == pytest.approx(0.6 * 16_000, rel=0.15)
+    assert times[-1] == pytest.approx(time.monotonic(), abs=0.25)
+    assert times[-1] - times[0] == pytest.approx(0.6, abs=0.1)
+
+
+def test_microphone_at_48k_is_converted_to_16k(devices):
+    microphone = Microphone(samplerate=48_000)
+    try:
+        samples, _ = record(microphone, 1.0)
+        assert microphone.samplerate == 48_000
+        # The resampler holds back a few milliseconds of filter delay; the rest comes through.
+        assert len(samples) == pytest.approx(16_000, rel=0.1)
+    finally:
+        microphone.close()
+
+
+def test_reopen_keeps_streams_running(devices):
+    speaker, microphone = devices
+    speaker.reopen()
+    microphone.reopen()
+    before = speaker.last_callback_at, microphone.last_callback_at
+    time.sleep(0.3)
+    assert speaker.last_callback_at > before[0] and microphone.last_callback_at > before[1]
+    assert microphone.read(1.0) is not None

@@ -1,0 +1,56 @@
+"""The echo filter: the coach's own words heard back are never obeyed; the user still is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from voice_coach.echo_filter import ECHO_TAIL, judge
+
+
+@dataclass(frozen=True)
+class Line:
+    text: str
+    start: float
+    end: float
+
+
+SAY_HARDER = Line("If you want more pressure, say harder.", 10.0, 12.5)
+FIVE = Line("Five.", 20.0, 20.4)
+
+
+def test_silence_from_the_coach_means_the_user_spoke():
+    verdict = judge("harder", "harder", 13.5, 14.0, [SAY_HARDER])
+    assert verdict.accept
+
+
+def test_the_coachs_own_command_word_is_echo():
+    assert not judge("harder", "harder", 12.0, 12.4, [SAY_HARDER]).accept
+
+
+def test_the_tail_after_the_coach_still_counts_as_echo():
+    end = SAY_HARDER.end + ECHO_TAIL - 0.1
+    assert not judge("say harder", "harder", end - 0.3, end, [SAY_HARDER]).accept
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"), [("stop", "stop"), ("ouch", "pain"), ("that hurts", "pain")]
+)
+def test_stop_and_pain_over_a_countdown_are_obeyed(text, intent):
+    assert judge(text, intent, 20.1, 20.5, [FIVE]).accept
+
+
+def test_stop_inside_the_coachs_line_is_not_obeyed():
+    line = Line("Stop at once if you feel sharp pain.", 0.0, 3.0)
+    assert not judge("stop", "stop", 0.2, 0.6, [line]).accept
+    assert not judge("sharp pain", "pain", 2.0, 2.6, [line]).accept
+
+
+def test_other_commands_over_the_coach_are_not_trusted():
+    # A recognizer can force the coach's words onto some command; only urgent ones may pass.
+    assert not judge("next spot", "next_spot", 20.0, 20.4, [FIVE]).accept
+
+
+def test_unrecognised_speech_over_the_coach_is_dropped_silently():
+    assert not judge("", None, 20.0, 20.4, [FIVE]).accept

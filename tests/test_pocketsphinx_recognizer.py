@@ -1,0 +1,90 @@
+"""Real PocketSphinx decoding of real espeak-ng speech generated at test time."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from audio_models.pcm import resample, to_recognizer_pcm
+from audio_models.pocketsphinx_recognizer import (
+    PocketSphinxRecognizer,
+    jsgf,
+    pronounce_from_pieces,
+)
+from intents.catalog import default_catalog
+from intents.matcher import IntentMatcher
+from tests.audio import ESPEAK_RATE, recognizer_pcm, silence, speech
+
+
+@pytest.fixture(scope="module")
+def recognizer() -> PocketSphinxRecognizer:
+    return PocketSphinxRecognizer(default_catalog().phrases())
+
+
+def decode(recognizer: PocketSphinxRecognizer, pcm: bytes, chunk: int = 4000):
+    recognizer.reset()
+    out = []
+    for i in range(0, len(pcm), chunk):
+        out += recognizer.accept(pcm[i : i + chunk])
+    return out + recognizer.flush()
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("a bit harder", "harder"), ("stop", "stop"), ("pause", "pause"), ("ouch", "pain")],
+)
+def test_commands_decode_to_their_intent(recognizer, text, intent):
+    results = decode(recognizer, recognizer_pcm(silence(0.5), speech(text), silence(0.6)))
+    assert len(results) == 1
+    assert IntentMatcher().match(results[0].text).intent == intent
+    assert results[0].confidence >= 0.5
+
+
+def test_noise_burst_is_rejected_not_forced_onto_a_command(recognizer):
+    burst = np.random.default_rng(3).normal(0, 6000, int(0.6 * ESPEAK_RATE)).astype(np.int16)
+    results = decode(recognizer, recognizer_pcm(silence(0.5), burst, silence(0.6)))
+    assert all(r.text == "" for r in results)
+
+
+def test_two_commands_in_one_stream_in_odd_chunks_come_out_separately(recognizer):
+    pcm = recognizer_pcm(silence(0.5), speech("stop"), silence(1.0), speech("pause"), silence(0.6))
+    results = decode(recognizer, pcm, chunk=777)
+    assert [r.text for r in results] == ["stop", "pause"]
+    first, second = results
+    assert 0.3 < first.start < first.end < second.start < second.end < len(pcm) / 32000
+    assert all(r.final for r in results)
+
+
+def test_reset_restarts_the_stream_clock(recognizer):
+    pcm = recognizer_pcm(silence(0.5), speech("stop"), silence(0.6))
+    first = decode(recognizer, pcm)
+    again = decode(recognizer, pcm)
+    assert first[0].start == pytest.approx(again[0].start, abs=0.05)
+
+
+def test_stereo_44k_input_converts_and_decodes(recognizer):
+    pcm = recognizer_pcm(silence(0.5), speech("pause"), silence(0.6))
+    mono = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
+    at44 = resample(mono, 16_000, 44_100)
+    stereo = np.stack([at44, at44], axis=1)
+    results = decode(recognizer, to_recognizer_pcm(stereo, 44_100))
+    assert [r.text for r in results] == ["pause"]
+
+
+def test_out_of_dictionary_words_get_pronunciations_from_pieces(recognizer):
+    assert "unpause" in recognizer.phrases  # "unpause" is not in CMUdict
+    lookup = {"un": "AH N", "pause": "P AO Z"}.get
+    assert pronounce_from_pieces("unpause", lookup) == "AH N P AO Z"
+    assert pronounce_from_pieces("xq", lookup) is None
+
+
+def test_grammar_is_generated_from_the_phrases():
+    grammar = jsgf(["stop", "go a bit harder"])
+    assert "public <command>" in grammar and "go a bit harder" in grammar
+
+
+def test_wrong_rate_is_a_clear_error():
+    from audio_models.errors import EngineUnavailable
+
+    with pytest.raises(EngineUnavailable, match="16000 Hz"):
+        PocketSphinxRecognizer(["stop"], sample_rate=8000)

@@ -1,0 +1,55 @@
+"""Tells the user's voice from the coach's own, heard back through the microphone.
+
+The microphone is open while the coach speaks, and the coach says things like "say harder for
+more pressure". A transcript that overlaps the coach's speech (plus a tail for room echo and the
+recognizer's endpointing) is the coach's echo when its words are words the coach was saying at that
+moment. Only the urgent intents (stop, pain) are trusted over the coach's voice when they are not
+explained by it: a recognizer fed the coach's speech can still force it onto some other command,
+and a missed "harder" costs far less than an obeyed phantom one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from intents.normalize import words
+
+ECHO_TAIL = 0.6  # seconds after the coach's last sample that the microphone may still carry it
+URGENT_INTENTS = frozenset({"stop", "pain"})
+EXPLAINED_SHARE = 0.5  # this share of the heard words found in the coach's line makes it an echo
+
+
+class Spoken(Protocol):
+    """A stretch of the coach's speech: its text and when it left the speaker (monotonic s)."""
+
+    text: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether to act on a transcript, and why (for the session's debug line)."""
+
+    accept: bool
+    reason: str
+
+
+def judge(
+    text: str, intent: str | None, start: float, end: float, spoken: Iterable[Spoken]
+) -> Verdict:
+    """Decide whether a transcript heard between ``start`` and ``end`` is the user's."""
+    overlapping = [s for s in spoken if s.start < end and s.end + ECHO_TAIL > start]
+    if not overlapping:
+        return Verdict(True, "coach silent")
+    heard = [w for w in words(text) if len(w) > 1 or w in ("i", "a")]
+    coach_words = {w for s in overlapping for w in words(s.text)}
+    if heard:
+        share = sum(w in coach_words for w in heard) / len(heard)
+        if share >= EXPLAINED_SHARE:
+            return Verdict(False, "echo of the coach's line")
+    if intent in URGENT_INTENTS:
+        return Verdict(True, "urgent command over the coach")
+    return Verdict(False, "spoken over the coach")

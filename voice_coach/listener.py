@@ -1,0 +1,121 @@
+"""The recognition thread: microphone chunks in, time-stamped utterances out.
+
+Recognition runs on its own thread so that speaking and counting never wait for a decode. Each
+transcript's stream times (seconds of audio fed) are mapped back to the monotonic clock through
+the timestamps of the chunks that carried them, so the echo filter can compare them with what the
+speaker was playing at that moment.
+"""
+
+from __future__ import annotations
+
+import bisect
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from audio_models.recognizer import SAMPLE_RATE, Recognizer
+
+BYTES_PER_SAMPLE = 2
+READ_TIMEOUT = 0.1
+ANCHORS_KEPT = 3000  # chunk start times kept for mapping: about a minute of 20 ms chunks
+
+
+class Chunk(Protocol):
+    pcm: bytes
+    start: float
+
+
+class ChunkSource(Protocol):
+    """A microphone: ``read`` returns the next chunk or None after ``timeout`` seconds."""
+
+    def read(self, timeout: float) -> Chunk | None: ...
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """A final transcript with its start and end on the monotonic clock."""
+
+    text: str
+    confidence: float
+    start: float
+    end: float
+    decoded_at: float  # monotonic time the recognizer finished it
+
+
+class Listener:
+    """Feeds microphone audio to a recognizer on a background thread; queues utterances."""
+
+    def __init__(
+        self,
+        microphone: ChunkSource,
+        recognizer: Recognizer,
+        on_error: Callable[[Exception], None] | None = None,
+    ) -> None:
+        self.microphone = microphone
+        self.recognizer = recognizer
+        self.utterances: queue.Queue[Utterance] = queue.Queue()
+        self._on_error = on_error
+        self._samples_fed = 0
+        # (sample index, monotonic time) at each chunk start: stream time -> wall time.
+        self._anchors: deque[tuple[int, float]] = deque(maxlen=ANCHORS_KEPT)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="voice-coach-listener", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=2.0)
+
+    def to_monotonic(self, stream_seconds: float) -> float:
+        """The monotonic time at which the sample at ``stream_seconds`` was captured."""
+        sample = int(stream_seconds * SAMPLE_RATE)
+        anchors = list(self._anchors)
+        if not anchors:
+            return time.monotonic()
+        index = bisect.bisect_right(anchors, (sample, float("inf"))) - 1
+        first, at = anchors[max(index, 0)]
+        return at + (sample - first) / SAMPLE_RATE
+
+    def feed(self, pcm: bytes, start: float) -> None:
+        """Recognize one chunk (the thread's body; tests may call it directly)."""
+        self._anchors.append((self._samples_fed, start))
+        self._samples_fed += len(pcm) // BYTES_PER_SAMPLE
+        try:
+            transcripts = self.recognizer.accept(pcm)
+        except Exception as error:  # a decoder fault must not end the session
+            self._report(error)
+            return
+        for transcript in transcripts:
+            if not transcript.final:
+                continue
+            self.utterances.put(
+                Utterance(
+                    text=transcript.text,
+                    confidence=transcript.confidence,
+                    start=self.to_monotonic(transcript.start),
+                    end=self.to_monotonic(transcript.end),
+                    decoded_at=time.monotonic(),
+                )
+            )
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                chunk = self.microphone.read(READ_TIMEOUT)
+            except Exception as error:
+                self._report(error)
+                self._stop.wait(READ_TIMEOUT)
+                continue
+            if chunk is not None:
+                self.feed(chunk.pcm, chunk.start)
+
+    def _report(self, error: Exception) -> None:
+        if self._on_error is not None:
+            self._on_error(error)

@@ -1,0 +1,177 @@
+"""The coach's voice: turns the dialogue manager's actions into scheduled speech and printed lines.
+
+Lines queue one after another; countdown numbers do not queue. A ``StartCountdown`` schedules every
+number on its absolute deadline (``ends_at - n`` on the monotonic clock) the moment the hold starts,
+so the onset of "One." lands one second before the hold ends whatever the main loop is doing, and a
+pause, pain or re-timing cancels exactly those numbers. Every line is also printed, so a session
+without a working speech engine or speaker still goes on, in writing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
+
+from audio_models.errors import AudioModelsError
+from voice_coach.clock import MonotonicClock
+from voice_coach.events import (
+    Action,
+    CancelCountdown,
+    LineKind,
+    Say,
+    SessionFinished,
+    StartCountdown,
+)
+from voice_coach.lines import NUMBER_WORDS
+from voice_coach.text_session import format_time
+
+if TYPE_CHECKING:  # the device modules import sounddevice; text mode must not need it
+    from audio_models.speaker import Playback
+    from audio_models.tts import Clip, Synthesizer
+
+COUNTDOWN_FROM = 5
+SCHEDULED_SLACK = 0.5  # a COUNT line this close to a scheduled number is that number
+
+
+class Output(Protocol):
+    """The speaker as this module uses it (``audio_models.speaker.Speaker`` and its fake)."""
+
+    def play(self, clip: Clip, at: float | None = None) -> Playback: ...
+
+    def cancel(self, playbacks: list[Playback] | None = None) -> None: ...
+
+    def played_since(self, since: float) -> list[Playback]: ...
+
+    def busy_until(self) -> float: ...
+
+
+class SpeechOutput:
+    """Speaks and prints the coach's lines; owns the countdown schedule."""
+
+    def __init__(
+        self,
+        clock: MonotonicClock,
+        print_line: Callable[[str], None],
+        note: Callable[[str], None],
+        synthesizer: Synthesizer | None = None,
+        speaker: Output | None = None,
+    ) -> None:
+        self.clock = clock
+        self.synthesizer = synthesizer
+        self.speaker = speaker
+        self._print = print_line
+        self._note = note
+        self._lines: list[Playback] = []  # queued or playing lines, for barge-in
+        self._counts: dict[int, Playback] = {}  # number -> its scheduled playback
+        self._count_end: float | None = None  # session time the scheduled countdown ends
+
+    @property
+    def speaking(self) -> bool:
+        """Whether audio output is working (a synthesizer and a speaker)."""
+        return self.synthesizer is not None and self.speaker is not None
+
+    def prepare(self) -> None:
+        """Render the countdown numbers ahead, so a number never waits for the synthesizer."""
+        for word in NUMBER_WORDS[1 : COUNTDOWN_FROM + 1]:
+            self._render(word)
+
+    def perform(self, actions: list[Action]) -> list[Playback]:
+        """Carry out the coach's actions; return the playbacks they started (for latency)."""
+        started: list[Playback] = []
+        for action in actions:
+            if isinstance(action, Say):
+                self._print(f"{format_time(action.at)} coach: {action.text}")
+                playback = self._say(action)
+                if playback is not None:
+                    started.append(playback)
+            elif isinstance(action, StartCountdown):
+                self._schedule_countdown(action.ends_at)
+            elif isinstance(action, CancelCountdown | SessionFinished):
+                self._cancel_countdown()
+        return started
+
+    def barge_in(self) -> None:
+        """The user spoke a command: cut the line being said and the ones queued behind it."""
+        now = time.monotonic()
+        live = [p for p in self._lines if p.end > now]
+        if live and self.speaker is not None:
+            self.speaker.cancel(live)
+        self._lines = []
+
+    def spoken(self, since: float) -> list[Playback]:
+        """What the speaker played (or is playing) since a monotonic time."""
+        if self.speaker is None:
+            return []
+        return self.speaker.played_since(since)
+
+    def busy_until(self) -> float:
+        """Monotonic time the last scheduled audio ends."""
+        return self.speaker.busy_until() if self.speaker is not None else 0.0
+
+    def _say(self, say: Say) -> Playback | None:
+        if say.kind == LineKind.COUNT and self._already_scheduled(say):
+            return None
+        if say.kind == LineKind.ALERT:
+            self.barge_in()
+        clip = self._render(say.text)
+        if clip is None or self.speaker is None:
+            return None
+        now = time.monotonic()
+        if say.kind == LineKind.COUNT:
+            at = max(now, self.clock.monotonic_at(say.at))
+        else:
+            at = max([now, *(p.end for p in self._lines)])
+        playback = self._play(clip, at)
+        if playback is not None and say.kind != LineKind.COUNT:
+            self._lines = [p for p in self._lines if p.end > now] + [playback]
+        return playback
+
+    def _already_scheduled(self, say: Say) -> bool:
+        if self._count_end is None:
+            return False
+        number = NUMBER_WORDS.index(say.text) if say.text in NUMBER_WORDS else -1
+        due = self._count_end - number
+        return number in self._counts and abs(due - say.at) < SCHEDULED_SLACK
+
+    def _schedule_countdown(self, ends_at: float) -> None:
+        self._cancel_countdown()
+        self._count_end = ends_at
+        if not self.speaking:
+            return
+        now = time.monotonic()
+        for number in range(COUNTDOWN_FROM, 0, -1):
+            at = self.clock.monotonic_at(ends_at - number)
+            clip = self._render(NUMBER_WORDS[number])
+            if at <= now or clip is None:
+                continue
+            playback = self._play(clip, at)
+            if playback is not None:
+                self._counts[number] = playback
+
+    def _cancel_countdown(self) -> None:
+        now = time.monotonic()
+        pending = [p for p in self._counts.values() if p.end > now]
+        if pending and self.speaker is not None:
+            self.speaker.cancel(pending)
+        self._counts = {}
+        self._count_end = None
+
+    def _render(self, text: str) -> Clip | None:
+        if self.synthesizer is None:
+            return None
+        try:
+            return self.synthesizer.render(text)
+        except AudioModelsError as error:
+            self._note(f"{error} The session goes on with printed lines.")
+            self.synthesizer = None
+            return None
+
+    def _play(self, clip: Clip, at: float) -> Playback | None:
+        assert self.speaker is not None
+        try:
+            return self.speaker.play(clip, at=at)
+        except AudioModelsError as error:
+            self._note(f"{error} The session goes on with printed lines.")
+            self.speaker = None
+            return None

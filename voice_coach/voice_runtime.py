@@ -1,0 +1,81 @@
+"""Assembles a voice session from real devices and engines, degrading one clear step at a time.
+
+No microphone, speaker or recognizer: one sentence, and the caller runs text mode instead. No
+speech engine: one sentence, and the coach's lines are printed while the microphone still works.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from audio_models.errors import AudioModelsError
+from intents.catalog import default_catalog
+from voice_coach.clock import MonotonicClock
+from voice_coach.dialogue import Coach
+from voice_coach.listener import Listener
+from voice_coach.settings import Settings
+from voice_coach.speech_output import SpeechOutput
+from voice_coach.voice_session import VoiceSession
+from voice_coach.watchdog import DeviceWatchdog
+
+TEXT_MODE = "This session runs in text mode instead: type start, harder, pause or stop."
+
+
+def build_voice_session(
+    coach: Coach,
+    settings: Settings,
+    print_line: Callable[[str], None],
+    note: Callable[[str], None],
+) -> VoiceSession | None:
+    """A ready voice session, or None (after one sentence saying why) when text mode must do."""
+    from audio_models.microphone import Microphone
+    from audio_models.speaker import Speaker
+    from voice_coach.engines import make_recognizer
+
+    try:
+        microphone = Microphone(device=settings.input_device)
+    except AudioModelsError as error:
+        note(f"{error} {TEXT_MODE}")
+        return None
+    try:
+        speaker = Speaker(device=settings.output_device)
+    except AudioModelsError as error:
+        microphone.close()
+        note(f"{error} {TEXT_MODE}")
+        return None
+    try:
+        recognizer = make_recognizer(settings.engine, default_catalog().phrases(), settings.model)
+    except AudioModelsError as error:
+        microphone.close()
+        speaker.close()
+        note(f"{error} {TEXT_MODE}")
+        return None
+    synthesizer = _synthesizer(settings, note)
+    clock = MonotonicClock()
+    output = SpeechOutput(clock, print_line, note, synthesizer, speaker)
+    output.prepare()
+    listener = Listener(microphone, recognizer, on_error=lambda e: note(f"recognizer: {e}"))
+    watchdog = DeviceWatchdog(
+        {"microphone": microphone, "speaker": speaker},
+        on_error=lambda name, error: None,  # retried with back-off; the loss was already said
+    )
+    return VoiceSession(
+        coach,
+        output,
+        listener,
+        print_line,
+        note,
+        clock,
+        watchdog=watchdog,
+        devices=(microphone, speaker),
+    )
+
+
+def _synthesizer(settings: Settings, note: Callable[[str], None]):
+    from audio_models.tts import Pyttsx3Synthesizer
+
+    try:
+        return Pyttsx3Synthesizer(voice=settings.voice, rate=settings.rate, volume=settings.volume)
+    except AudioModelsError as error:
+        note(f"{error} The coach's lines are printed instead of spoken.")
+        return None

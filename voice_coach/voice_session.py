@@ -1,0 +1,169 @@
+"""The hands-free session: microphone -> recognizer -> intent -> coach -> speech, on real time.
+
+The main loop only waits on the listener's queue until the coach's next deadline, then ticks the
+coach; speech and countdown numbers are already scheduled on the speaker by then, so a slow decode
+or a late wake-up never shifts what the user hears.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from intents.matcher import IntentMatcher
+from voice_coach.clock import MonotonicClock
+from voice_coach.dialogue import Coach
+from voice_coach.echo_filter import judge
+from voice_coach.events import Action, Heard, LineKind, Say, SessionStarted, Tick
+from voice_coach.listener import Listener, Utterance
+from voice_coach.speech_output import SpeechOutput
+from voice_coach.text_session import format_time
+from voice_coach.watchdog import DeviceWatchdog
+
+POLL = 0.25  # the loop wakes at least this often, for the watchdog
+FINAL_WORDS_WAIT = 30.0  # after the summary, wait at most this long for it to be spoken
+
+
+class Closeable(Protocol):
+    def close(self) -> None: ...
+
+
+@dataclass
+class SessionLog:
+    """Figures a benchmark or a test reads after a session."""
+
+    latencies: list[float] = field(default_factory=list)  # end of speech -> reply onset, s
+    ignored: list[tuple[str, str]] = field(default_factory=list)  # (text, why)
+    heard: list[tuple[str, str | None]] = field(default_factory=list)  # (text, intent) acted on
+
+
+class VoiceSession:
+    """Runs one coach session by voice until it finishes or ``stop()`` is called."""
+
+    def __init__(
+        self,
+        coach: Coach,
+        output: SpeechOutput,
+        listener: Listener | None,
+        print_line: Callable[[str], None],
+        note: Callable[[str], None],
+        clock: MonotonicClock | None = None,
+        matcher: IntentMatcher | None = None,
+        watchdog: DeviceWatchdog | None = None,
+        devices: Sequence[Closeable] = (),
+    ) -> None:
+        self.coach = coach
+        self.output = output
+        self.listener = listener
+        self.clock = clock or output.clock
+        self.matcher = matcher or IntentMatcher()
+        self.watchdog = watchdog
+        self.devices = devices
+        self.log = SessionLog()
+        self._print = print_line
+        self._note = note
+        self._stop_requested = False
+        self._paused_for_device = False
+
+    def run(self) -> None:
+        """Welcome, then listen and coach until the routine ends or the user stops."""
+        self._perform(self.coach.handle(SessionStarted(at=self.clock.now())))
+        if self.listener is not None:
+            self.listener.start()
+        while not self.coach.finished:
+            self._step()
+        self._wait_for_final_words()
+
+    def stop(self) -> None:
+        """Ask the running loop to end the session: the coach says its summary."""
+        self._stop_requested = True
+
+    def interrupt(self) -> None:
+        """End at once after Ctrl-C escaped ``run``: the summary is said."""
+        if not self.coach.finished:
+            self._perform(self.coach.handle(Heard("stop", "", at=self.clock.now())))
+        self._wait_for_final_words()
+
+    def close(self) -> None:
+        """Stop listening and release the audio devices."""
+        if self.listener is not None:
+            self.listener.stop()
+        for device in self.devices:
+            # Closing a device that already vanished must not mask the way the session ended.
+            with contextlib.suppress(Exception):
+                device.close()
+
+    def _step(self) -> None:
+        timeout = POLL
+        deadline = self.coach.next_deadline()
+        if deadline is not None:
+            timeout = min(POLL, max(0.0, deadline - self.clock.now()))
+        utterance = self._next_utterance(timeout)
+        self._perform(self.coach.handle(Tick(at=self.clock.now())))
+        if utterance is not None:
+            self._hear(utterance)
+        if self._stop_requested and not self.coach.finished:
+            self._perform(self.coach.handle(Heard("stop", "", at=self.clock.now())))
+        if self.watchdog is not None:
+            for change, device in self.watchdog.check(time.monotonic()):
+                self._device_changed(change, device)
+
+    def _next_utterance(self, timeout: float) -> Utterance | None:
+        if self.listener is None:
+            time.sleep(timeout)
+            return None
+        try:
+            return self.listener.utterances.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def _hear(self, utterance: Utterance) -> None:
+        match = self.matcher.match(utterance.text) if utterance.text else None
+        intent = match.intent if match else None
+        spoken = self.output.spoken(since=utterance.start - 60.0)
+        verdict = judge(utterance.text, intent, utterance.start, utterance.end, spoken)
+        if not verdict.accept:
+            self.log.ignored.append((utterance.text, verdict.reason))
+            return
+        now = self.clock.now()
+        shown = utterance.text or "(not understood)"
+        self._print(f"{format_time(now)} you: {shown} -> {intent or 'none'}")
+        self.log.heard.append((utterance.text, intent))
+        if intent is not None:
+            self.output.barge_in()
+        confidence = match.confidence if match else 0.0
+        heard = Heard(intent=intent, text=utterance.text, at=now, confidence=confidence)
+        playbacks = self._perform(self.coach.handle(heard))
+        if intent is not None and playbacks:
+            self.log.latencies.append(playbacks[0].start - utterance.end)
+
+    def _device_changed(self, change: str, device: str) -> None:
+        now = self.clock.now()
+        if change == "lost":
+            self._note(f"the {device} stopped responding; pausing until it is back.")
+            if not self.coach.paused and not self.coach.finished:
+                self._paused_for_device = True
+                self._perform(self._without_replies(self.coach.handle(Heard("pause", "", now))))
+                self._perform([Say(f"The {device} stopped working. Pausing.", now, LineKind.ALERT)])
+        elif change == "back" and not self.watchdog.lost:  # type: ignore[union-attr]
+            self._note(f"the {device} is back; carrying on.")
+            if self._paused_for_device and self.coach.paused:
+                self._paused_for_device = False
+                self._perform(self.coach.handle(Heard("resume", "", now)))
+
+    @staticmethod
+    def _without_replies(actions: list[Action]) -> list[Action]:
+        # The coach's own "paused, say resume" would be wrong here: the user did not pause.
+        return [a for a in actions if not (isinstance(a, Say) and a.kind == LineKind.REPLY)]
+
+    def _perform(self, actions: list[Action]) -> list:
+        return self.output.perform(actions)
+
+    def _wait_for_final_words(self) -> None:
+        limit = time.monotonic() + FINAL_WORDS_WAIT
+        while (left := min(self.output.busy_until(), limit) - time.monotonic()) > 0:
+            time.sleep(min(left, POLL))
