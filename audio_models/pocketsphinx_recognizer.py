@@ -79,10 +79,6 @@ class PocketSphinxRecognizer:
             self._grammar.end_utt()
             self._phones.end_utt()
         self._decoding = False
-        # The running cepstral mean carries over between utterances; a new stream (a new file)
-        # must decode as if it were the first.
-        self._grammar.reinit_feat()
-        self._phones.reinit_feat()
 
     def accept(self, pcm: bytes) -> list[Transcript]:
         """Feed 16 kHz mono s16le audio of any length; return utterances that ended in it."""
@@ -110,7 +106,7 @@ class PocketSphinxRecognizer:
     # ----------------------------------------------------------------- decoding
 
     def _step(self, speech: bytes | None) -> list[Transcript]:
-        if not speech:
+        if speech is None:
             return []
         if not self._decoding:
             self._start = self._endpointer.speech_start
