@@ -65,6 +65,6 @@ def open_stream_error(kind: str, device: int | str | None, error: Exception) -> 
     which = "the default one" if device is None else repr(device)
     noun = "microphone" if kind == "microphone" else "speaker"
     return DeviceUnavailable(
-        f"No usable {noun} ({which}: {error}); plug one in and check `voice-coach doctor`, "
+        f"No usable {noun} ({which}: {error}); plug one in and choose it in your sound settings, "
         f"{TEXT_MODE_HINT}."
     )
