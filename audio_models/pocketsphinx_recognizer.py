@@ -7,8 +7,9 @@
   is also decoded by a free phone loop, which can match anything; when the grammar's best path
   scores far below the phone loop's per frame, the speech was not one of the phrases, and the
   utterance comes back rejected (text "", the score as a low confidence).
-- The endpointer (pocketsphinx's own VAD) cuts a continuous stream into utterances; both searches
-  run while the user speaks, so the end of speech only costs the two ``end_utt`` calls.
+- The endpointer (pocketsphinx's own VAD) cuts a continuous stream into utterances; each one is
+  decoded whole when it ends, with its own feature normalisation, so results do not depend on
+  earlier audio and ``reset`` only restarts the stream clock.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import math
 import os
 from collections.abc import Sequence
 from functools import cache
+
+import numpy as np
 
 from audio_models.errors import EngineUnavailable
 from audio_models.recognizer import SAMPLE_RATE, Transcript
@@ -27,6 +30,7 @@ from audio_models.recognizer import SAMPLE_RATE, Transcript
 REJECT_MARGIN = -7.5
 MARGIN_SCALE = 2.0  # log units per step of the logistic: the confidence's slope
 MIN_PIECE = 2  # letters; single letters as pieces produce nonsense pronunciations
+DITHER = 10.0  # sample units (of 32768)
 ENDPOINT_WINDOW = 0.3  # seconds of non-speech that end an utterance
 
 
@@ -75,9 +79,7 @@ class PocketSphinxRecognizer:
         self._frame_bytes = self._endpointer.frame_bytes
         self._buffer = b""
         self._start = 0.0
-        if self._decoding:
-            self._grammar.end_utt()
-            self._phones.end_utt()
+        self._utterance = bytearray()
         self._decoding = False
 
     def accept(self, pcm: bytes) -> list[Transcript]:
@@ -110,27 +112,35 @@ class PocketSphinxRecognizer:
             return []
         if not self._decoding:
             self._start = self._endpointer.speech_start
-            self._grammar.start_utt()
-            self._phones.start_utt()
             self._decoding = True
-        self._grammar.process_raw(speech, False, False)
-        self._phones.process_raw(speech, False, False)
+        self._utterance += speech
         if not self._endpointer.in_speech:
             return [self._finish(self._endpointer.speech_end)]
         return []
 
     def _finish(self, end: float) -> Transcript:
-        self._grammar.end_utt()
-        self._phones.end_utt()
+        audio, self._utterance = _dither(bytes(self._utterance)), bytearray()
         self._decoding = False
-        frames = max(1, self._grammar.n_frames())
-        grammar, phones = self._grammar.hyp(), self._phones.hyp()
+        grammar, frames = self._decode(self._grammar, audio)
+        phones, _ = self._decode(self._phones, audio)
         if grammar is None or not grammar.hypstr or phones is None:
             return Transcript("", 0.0, self._start, end)
         margin = (_log(self._grammar, grammar.score) - _log(self._phones, phones.score)) / frames
         confidence = 1.0 / (1.0 + math.exp(-(margin - REJECT_MARGIN) / MARGIN_SCALE))
         text = grammar.hypstr if confidence >= 0.5 else ""
         return Transcript(text, round(confidence, 3), self._start, end)
+
+    @staticmethod
+    def _decode(decoder, audio: bytes):
+        # Whole-utterance decoding normalises the features over the utterance itself (batch
+        # CMN), so a result never depends on what was heard before it; an utterance is at most
+        # a few seconds, decoded in tens of milliseconds. The noise remover also learns across
+        # utterances; a fresh front end keeps every utterance independent.
+        decoder.reinit_feat()
+        decoder.start_utt()
+        decoder.process_raw(audio, False, True)
+        decoder.end_utt()
+        return decoder.hyp(), max(1, decoder.n_frames())
 
     # ----------------------------------------------------------------- grammar
 
@@ -178,6 +188,18 @@ def jsgf(phrases: Sequence[str]) -> str:
     """A JSGF grammar whose one public rule is any of the phrases."""
     body = " |\n  ".join(phrases)
     return f"#JSGF V1.0;\ngrammar commands;\npublic <command> =\n  {body} ;\n"
+
+
+def _dither(audio: bytes) -> bytes:
+    """Add a faint, fixed noise floor (about -70 dBFS).
+
+    Files often hold stretches of exact digital zeros, which no microphone produces; the front
+    end's log energies and noise estimate go wrong on them and short words ("stop") get
+    rejected. A seeded floor keeps results reproducible.
+    """
+    samples = np.frombuffer(audio, dtype="<i2").astype(np.float32)
+    samples += np.random.default_rng(0).normal(0.0, DITHER, len(samples)).astype(np.float32)
+    return np.clip(samples, -32768, 32767).astype("<i2").tobytes()
 
 
 def _log(decoder, probability: float) -> float:

@@ -23,6 +23,10 @@ class Transcript:
 class Recognizer(Protocol):
     """Streaming recognizer: feed PCM chunks of any size, collect transcripts."""
 
+    def reset(self) -> None:
+        """Start a new stream: drop any utterance in progress and restart the clock at zero."""
+        ...
+
     def accept(self, pcm: bytes) -> list[Transcript]:
         """Feed 16 kHz mono s16le audio; return transcripts completed (or partial) so far."""
         ...

@@ -7,7 +7,7 @@ import importlib
 import sys
 
 # Order is the order `voice-coach --help` lists them in.
-COMMANDS: tuple[str, ...] = ("session", "parse")
+COMMANDS: tuple[str, ...] = ("session", "parse", "recognize", "models")
 
 
 def build_parser() -> argparse.ArgumentParser:
