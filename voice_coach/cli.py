@@ -7,7 +7,7 @@ import importlib
 import sys
 
 # Order is the order `voice-coach --help` lists them in.
-COMMANDS: tuple[str, ...] = ("session", "parse", "recognize", "models")
+COMMANDS: tuple[str, ...] = ("session", "parse", "recognize", "models", "doctor")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,11 +17,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
+
+from audio_models.echo_canceller import EchoCanceller
 from audio_models.recognizer import SAMPLE_RATE, Recognizer
 
 BYTES_PER_SAMPLE = 2
 READ_TIMEOUT = 0.1
 ANCHORS_KEPT = 3000  # chunk start times kept for mapping: about a minute of 20 ms chunks
+# The reference is taken this much ahead of the microphone's timestamps, so an echo that arrives
+# up to this much *earlier* than the clocks say is still inside the canceller's causal window.
+REFERENCE_LEAD = 0.01
+
+EchoReference = Callable[[float, int], np.ndarray]
+"""(monotonic start, sample count) -> what the speaker played then, 16 kHz float."""
 
 
 class Chunk(Protocol):
@@ -54,9 +63,12 @@ class Listener:
         microphone: ChunkSource,
         recognizer: Recognizer,
         on_error: Callable[[Exception], None] | None = None,
+        echo_reference: EchoReference | None = None,
     ) -> None:
         self.microphone = microphone
         self.recognizer = recognizer
+        self._echo_reference = echo_reference
+        self._canceller = EchoCanceller() if echo_reference is not None else None
         self.utterances: queue.Queue[Utterance] = queue.Queue()
         self._on_error = on_error
         self._samples_fed = 0
@@ -88,6 +100,8 @@ class Listener:
         self._anchors.append((self._samples_fed, start))
         self._samples_fed += len(pcm) // BYTES_PER_SAMPLE
         try:
+            if self._canceller is not None:
+                pcm = self._cancel_echo(pcm, start)
             transcripts = self.recognizer.accept(pcm)
         except Exception as error:  # a decoder fault must not end the session
             self._report(error)
@@ -104,6 +118,15 @@ class Listener:
                     decoded_at=time.monotonic(),
                 )
             )
+
+    def _cancel_echo(self, pcm: bytes, start: float) -> bytes:
+        assert self._canceller is not None and self._echo_reference is not None
+        mic = np.frombuffer(pcm, dtype="<i2").astype(np.float64) / 32768.0
+        reference = self._echo_reference(start + REFERENCE_LEAD, len(mic))
+        # The canceller works in whole blocks: sample k out is sample k in, only later, so
+        # the anchors (input sample -> time) stay right for what the recognizer sees.
+        clean = self._canceller.process(mic, reference)
+        return np.clip(np.round(clean * 32768.0), -32768, 32767).astype("<i2").tobytes()
 
     def _run(self) -> None:
         while not self._stop.is_set():

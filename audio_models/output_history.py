@@ -1,0 +1,56 @@
+"""What the speaker actually sent out, by time: the echo canceller's reference signal.
+
+The output callback appends each block with the monotonic time its first sample reaches the
+DAC (copying only); the microphone side asks for the same stretch of time at 16 kHz.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+
+import numpy as np
+import soxr
+
+KEEP_SECONDS = 5.0  # the recognizer runs at most this far behind the speaker
+PAD_SECONDS = 0.01  # extra context so the resampler has no edge effects inside the window
+
+
+class OutputHistory:
+    """A ring of recent output blocks: (DAC start time, samples at the stream rate)."""
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self._blocks: deque[tuple[float, np.ndarray]] = deque()
+        self._lock = threading.Lock()
+
+    def append(self, start: float, samples: np.ndarray) -> None:
+        """Record one output block (called from the audio callback: a copy and an append)."""
+        block = samples.astype(np.float32, copy=True)
+        with self._lock:
+            self._blocks.append((start, block))
+            while self._blocks and self._blocks[0][0] < start - KEEP_SECONDS:
+                self._blocks.popleft()
+
+    def segment(self, start: float, count: int, rate: int) -> np.ndarray:
+        """``count`` samples at ``rate`` of what was played from monotonic ``start`` on.
+
+        Times with no recorded output (before the stream, gaps) are silence.
+        """
+        pad = int(PAD_SECONDS * self.rate)
+        first = start - pad / self.rate
+        length = int(np.ceil(count * self.rate / rate)) + 2 * pad + 1
+        window = np.zeros(length, dtype=np.float32)
+        with self._lock:
+            blocks = list(self._blocks)
+        for block_start, samples in blocks:
+            offset = round((block_start - first) * self.rate)
+            lo, hi = max(0, offset), min(length, offset + len(samples))
+            if lo < hi:
+                window[lo:hi] = samples[lo - offset : hi - offset]
+        if not window.any():
+            return np.zeros(count, dtype=np.float32)
+        converted = soxr.resample(window, self.rate, rate) if rate != self.rate else window
+        skip = int(round(pad * rate / self.rate))
+        out = converted[skip : skip + count]
+        return np.pad(out, (0, count - len(out))).astype(np.float32)

@@ -1,0 +1,162 @@
+"""`voice-coach doctor`: what this machine offers the coach, and what is missing, in plain lines."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from audio_models.errors import AudioModelsError
+
+LISTEN_SECONDS = 3.0
+METER_WIDTH = 40
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``doctor`` subcommand."""
+    parser = subparsers.add_parser(
+        "doctor",
+        help="check audio devices, voices, recognizers and models",
+        description="Report audio devices, speech voices, recognizer engines and Vosk models.",
+    )
+    parser.add_argument(
+        "--listen",
+        action="store_true",
+        help=f"show the microphone level for {LISTEN_SECONDS:.0f} seconds",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print every section; exit 1 when something the default session needs is missing."""
+    problems = 0
+    for check in (_devices, _voices, _recognizers, _models, _config):
+        problems += check()
+    if args.listen:
+        problems += _listen()
+    print("All set." if not problems else f"{problems} problem(s) found; see the lines above.")
+    return 1 if problems else 0
+
+
+def _devices() -> int:
+    from audio_models.devices import list_devices
+
+    print("Audio devices:")
+    try:
+        devices = list_devices()
+    except AudioModelsError as error:
+        print(f"  {error}")
+        return 1
+    for d in devices:
+        roles = [r for r, on in (("default input", d.is_default_input),
+                                 ("default output", d.is_default_output)) if on]  # fmt: skip
+        print(f"  [{d.index}] {d.name} ({d.host_api}): {d.inputs} in, {d.outputs} out, "
+              f"{d.default_rate:.0f} Hz{' - ' + ', '.join(roles) if roles else ''}")  # fmt: skip
+    has = {"microphone": any(d.inputs for d in devices), "speaker": any(d.outputs for d in devices)}
+    missing = [kind for kind, present in has.items() if not present]
+    for kind in missing:
+        print(f"  No {kind} found: sessions will run in text mode.")
+    return len(missing)
+
+
+def _voices() -> int:
+    from audio_models.tts import Pyttsx3Synthesizer
+
+    print("Speech voices (use with --voice):")
+    try:
+        voices = Pyttsx3Synthesizer().voices()
+    except AudioModelsError as error:
+        print(f"  {error}")
+        return 1
+    english = [v for v in voices if any(lang.startswith("en") for lang in v.languages)]
+    for voice in english:
+        print(f"  {voice.id}  {voice.name}")
+    print(f"  ({len(voices)} voices in all, {len(english)} English)")
+    return 0
+
+
+def _recognizers() -> int:
+    from audio_models.pocketsphinx_recognizer import PocketSphinxRecognizer
+    from intents.catalog import default_catalog
+
+    print("Recognizer engines:")
+    started = time.perf_counter()
+    try:
+        recognizer = PocketSphinxRecognizer(default_catalog().phrases())
+    except AudioModelsError as error:
+        print(f"  pocketsphinx: {error}")
+        return 1
+    took = time.perf_counter() - started
+    print(f"  pocketsphinx: ready ({len(recognizer.phrases)} phrases, loaded in {took:.2f} s)")
+    try:
+        import vosk  # noqa: F401
+    except ImportError:
+        print("  vosk: the vosk package is missing; run `make run` to reinstall the project.")
+        return 1
+    print("  vosk: package installed")
+    return 0
+
+
+def _models() -> int:
+    from audio_models.model_store import ModelStore
+
+    print("Vosk models:")
+    try:
+        store = ModelStore()
+        chosen = store.find_vosk_model()
+        installed = store.installed()
+    except AudioModelsError as error:
+        print(f"  {error}")
+        return 1
+    for model in installed:
+        mark = " (used by --engine auto)" if chosen and model.path == chosen else ""
+        state = "" if model.valid else " - MISSING OR DAMAGED"
+        print(f"  {model.name}: {model.path}{state}{mark}")
+    if not installed:
+        print("  none installed; --engine auto uses PocketSphinx. Install one with")
+        print("  `voice-coach models install vosk-model-small-en-us-0.15`.")
+    return 0
+
+
+def _config() -> int:
+    from voice_coach.settings import config_path
+
+    path = config_path()
+    print(f"Config file: {path}{'' if path.exists() else ' (not present; defaults apply)'}")
+    return 0
+
+
+def _meter(level: float) -> str:
+    filled = int(METER_WIDTH * min(1.0, max(0.0, (level + 60) / 60)))
+    return f"  {'#' * filled:<{METER_WIDTH}} {level:6.1f} dBFS"
+
+
+def _listen() -> int:
+    from audio_models.microphone import Microphone
+
+    print(f"Microphone level for {LISTEN_SECONDS:.0f} seconds (speak now):")
+    try:
+        microphone = Microphone()
+    except AudioModelsError as error:
+        print(f"  {error}")
+        return 1
+    loudest, shown, last = -120.0, 0.0, -120.0
+    live = sys.stdout.isatty()
+    try:
+        until = time.monotonic() + LISTEN_SECONDS
+        while (now := time.monotonic()) < until:
+            if microphone.read(0.1) is None:
+                continue
+            last = microphone.level()
+            loudest = max(loudest, last)
+            # A terminal gets a moving bar; a log gets one line a second.
+            if now - shown >= (0.1 if live else 1.0):
+                shown = now
+                print(("\r" if live else "") + _meter(last), end="" if live else "\n", flush=True)
+    finally:
+        microphone.close()
+    print(f"{chr(10) if live else ''}  loudest: {loudest:.1f} dBFS")
+    if loudest < -50:
+        print("  That is very quiet: check the microphone is not muted and is the default input.")
+        return 1
+    return 0
