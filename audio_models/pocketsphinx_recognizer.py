@@ -32,6 +32,9 @@ MARGIN_SCALE = 2.0  # log units per step of the logistic: the confidence's slope
 MIN_PIECE = 2  # letters; single letters as pieces produce nonsense pronunciations
 DITHER = 10.0  # sample units (of 32768)
 ENDPOINT_WINDOW = 0.3  # seconds of non-speech that end an utterance
+# A command is a few words. Sound that never pauses (a radio, the coach's own voice) is cut into
+# pieces this long, so the stream keeps producing results and memory stays bounded.
+MAX_UTTERANCE = 5.0
 
 
 class PocketSphinxRecognizer:
@@ -81,6 +84,7 @@ class PocketSphinxRecognizer:
         self._start = 0.0
         self._utterance = bytearray()
         self._decoding = False
+        self._cut: float | None = None  # where a too-long utterance was cut, if it was
 
     def accept(self, pcm: bytes) -> list[Transcript]:
         """Feed 16 kHz mono s16le audio of any length; return utterances that ended in it."""
@@ -111,11 +115,16 @@ class PocketSphinxRecognizer:
         if speech is None:
             return []
         if not self._decoding:
-            self._start = self._endpointer.speech_start
+            self._start = self._endpointer.speech_start if self._cut is None else self._cut
+            self._cut = None
             self._decoding = True
         self._utterance += speech
         if not self._endpointer.in_speech:
             return [self._finish(self._endpointer.speech_end)]
+        length = len(self._utterance) / (2 * SAMPLE_RATE)
+        if length >= MAX_UTTERANCE:
+            self._cut = self._start + length
+            return [self._finish(self._cut)]
         return []
 
     def _finish(self, end: float) -> Transcript:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -88,3 +90,15 @@ def test_wrong_rate_is_a_clear_error():
 
     with pytest.raises(EngineUnavailable, match="16000 Hz"):
         PocketSphinxRecognizer(["stop"], sample_rate=8000)
+
+
+def test_sound_that_never_pauses_is_cut_into_bounded_pieces(recognizer):
+    from audio_models.pocketsphinx_recognizer import MAX_UTTERANCE
+
+    babble = np.concatenate([speech("roll slowly up and down along the shoulder blade")] * 6)
+    results = decode(recognizer, recognizer_pcm(babble))
+    total = len(babble) / ESPEAK_RATE
+    assert len(results) >= int(total // MAX_UTTERANCE)
+    assert results[0].end - results[0].start == pytest.approx(MAX_UTTERANCE, abs=0.05)
+    assert all(r.end - r.start <= MAX_UTTERANCE + 0.05 for r in results)
+    assert all(b.start >= a.end - 0.05 for a, b in itertools.pairwise(results))
