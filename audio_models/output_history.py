@@ -51,6 +51,6 @@ class OutputHistory:
         if not window.any():
             return np.zeros(count, dtype=np.float32)
         converted = soxr.resample(window, self.rate, rate) if rate != self.rate else window
-        skip = int(round(pad * rate / self.rate))
+        skip = round(pad * rate / self.rate)
         out = converted[skip : skip + count]
         return np.pad(out, (0, count - len(out))).astype(np.float32)

@@ -20,6 +20,7 @@ from typing import Protocol
 import numpy as np
 
 from audio_models.echo_canceller import EchoCanceller
+from audio_models.echo_delay import MIN_STRENGTH, estimate_delay
 from audio_models.recognizer import SAMPLE_RATE, Recognizer
 
 BYTES_PER_SAMPLE = 2
@@ -28,6 +29,11 @@ ANCHORS_KEPT = 3000  # chunk start times kept for mapping: about a minute of 20 
 # The reference is taken this much ahead of the microphone's timestamps, so an echo that arrives
 # up to this much *earlier* than the clocks say is still inside the canceller's causal window.
 REFERENCE_LEAD = 0.01
+
+REANCHOR_AFTER = 0.02  # seconds between a chunk's stamp and the reference timeline
+ALIGN_EVERY = 50  # chunks (one second) of microphone audio per alignment measurement
+ALIGN_SEARCH = 0.6  # seconds either side of the clocks' estimate to look for the echo
+ALIGN_TOLERANCE = 0.002  # smaller corrections are left to the adaptive filter
 
 EchoReference = Callable[[float, int], np.ndarray]
 """(monotonic start, sample count) -> what the speaker played then, 16 kHz float."""
@@ -69,6 +75,9 @@ class Listener:
         self.recognizer = recognizer
         self._echo_reference = echo_reference
         self._canceller = EchoCanceller() if echo_reference is not None else None
+        self._recent: deque[tuple[float, np.ndarray]] = deque(maxlen=ALIGN_EVERY)
+        self._reference_at: float | None = None  # where the next reference block starts
+        self._echo_shift = 0.0  # measured correction to the clocks' alignment, seconds
         self.utterances: queue.Queue[Utterance] = queue.Queue()
         self._on_error = on_error
         self._samples_fed = 0
@@ -122,11 +131,35 @@ class Listener:
     def _cancel_echo(self, pcm: bytes, start: float) -> bytes:
         assert self._canceller is not None and self._echo_reference is not None
         mic = np.frombuffer(pcm, dtype="<i2").astype(np.float64) / 32768.0
-        reference = self._echo_reference(start + REFERENCE_LEAD, len(mic))
+        self._recent.append((start, mic))
+        if len(self._recent) == self._recent.maxlen:
+            self._realign()
+        # The reference must run on without seams: follow the sample count, not each chunk's
+        # (jittering) stamp, and re-anchor only when they part by more than a jitter.
+        if self._reference_at is None or abs(start - self._reference_at) > REANCHOR_AFTER:
+            self._reference_at = start
+        at, self._reference_at = self._reference_at, self._reference_at + len(mic) / SAMPLE_RATE
+        reference = self._echo_reference(at + REFERENCE_LEAD + self._echo_shift, len(mic))
         # The canceller works in whole blocks: sample k out is sample k in, only later, so
         # the anchors (input sample -> time) stay right for what the recognizer sees.
         clean = self._canceller.process(mic, reference)
         return np.clip(np.round(clean * 32768.0), -32768, 32767).astype("<i2").tobytes()
+
+    def _realign(self) -> None:
+        """Measure where the coach's voice really sits in the microphone signal."""
+        assert self._echo_reference is not None
+        first = self._recent[0][0]
+        mic = np.concatenate([m for _, m in self._recent])
+        self._recent.clear()
+        span = len(mic) / SAMPLE_RATE
+        reference = self._echo_reference(
+            first - ALIGN_SEARCH, int((span + 2 * ALIGN_SEARCH) * SAMPLE_RATE)
+        )
+        lag, strength = estimate_delay(mic, np.asarray(reference, dtype=np.float64))
+        if strength >= MIN_STRENGTH:
+            shift = lag / SAMPLE_RATE - ALIGN_SEARCH
+            if abs(shift - self._echo_shift) > ALIGN_TOLERANCE:
+                self._echo_shift = shift  # the canceller re-learns from the new alignment
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -29,6 +29,7 @@ def build_voice_session(
 ) -> VoiceSession | None:
     """A ready voice session, or None (after one sentence saying why) when text mode must do."""
     from audio_models.microphone import Microphone
+    from audio_models.recognizer_process import ProcessRecognizer
     from audio_models.speaker import Speaker
     from voice_coach.engines import make_recognizer
 
@@ -44,7 +45,10 @@ def build_voice_session(
         note(f"{error} {TEXT_MODE}")
         return None
     try:
-        recognizer = make_recognizer(settings.engine, default_catalog().phrases(), settings.model)
+        # Its own process: a decode holds the GIL and would starve the audio callbacks.
+        recognizer = ProcessRecognizer(
+            make_recognizer, settings.engine, default_catalog().phrases(), settings.model
+        )
     except AudioModelsError as error:
         microphone.close()
         speaker.close()
@@ -54,7 +58,11 @@ def build_voice_session(
     clock = MonotonicClock()
     output = SpeechOutput(clock, print_line, note, synthesizer, speaker)
     output.prepare()
-    listener = Listener(microphone, recognizer, on_error=lambda e: note(f"recognizer: {e}"))
+    listener = Listener(
+        microphone,
+        recognizer,
+        on_error=lambda e: note(f"recognizer: {e}"),
+    )
     watchdog = DeviceWatchdog(
         {"microphone": microphone, "speaker": speaker},
         on_error=lambda name, error: None,  # retried with back-off; the loss was already said
@@ -67,7 +75,7 @@ def build_voice_session(
         note,
         clock,
         watchdog=watchdog,
-        devices=(microphone, speaker),
+        devices=(microphone, speaker, recognizer),
     )
 
 
