@@ -1,0 +1,33 @@
+"""A recognizer in a child process behaves like the same recognizer in-process."""
+
+from __future__ import annotations
+
+import pytest
+
+from audio_models.errors import EngineUnavailable
+from audio_models.pocketsphinx_recognizer import PocketSphinxRecognizer
+from audio_models.recognizer_process import ProcessRecognizer
+from intents.catalog import default_catalog
+from tests.audio import recognizer_pcm, silence, speech
+
+
+def test_decodes_in_a_child_process_like_in_process():
+    pcm = recognizer_pcm(silence(0.5), speech("stop"), silence(1.0), speech("pause"), silence(0.6))
+    local = PocketSphinxRecognizer(default_catalog().phrases())
+    expected = [t.text for t in local.accept(pcm) + local.flush()]
+    remote = ProcessRecognizer(PocketSphinxRecognizer, default_catalog().phrases())
+    try:
+        got = []
+        for i in range(0, len(pcm), 640):
+            got += remote.accept(pcm[i : i + 640])
+        got += remote.flush()
+        assert [t.text for t in got] == expected == ["stop", "pause"]
+        remote.reset()
+        assert remote.flush() == []
+    finally:
+        remote.close()
+
+
+def test_a_load_error_in_the_child_reaches_the_caller_as_its_sentence():
+    with pytest.raises(EngineUnavailable, match="16000 Hz"):
+        ProcessRecognizer(PocketSphinxRecognizer, ["stop"], 8000)
