@@ -19,6 +19,7 @@ import numpy as np
 
 from audio_models.microphone import Microphone
 from audio_models.pocketsphinx_recognizer import PocketSphinxRecognizer
+from audio_models.recognizer_process import ProcessRecognizer
 from audio_models.speaker import Speaker
 from audio_models.tts import Clip, Pyttsx3Synthesizer
 from intents.catalog import default_catalog
@@ -78,7 +79,7 @@ def _one(routine, synth, speaker, microphone, user, attempt: int) -> float | Non
     clock = MonotonicClock()
     output = SpeechOutput(clock, lambda s: None, print, synth, speaker)
     output.prepare()
-    recognizer = PocketSphinxRecognizer(default_catalog().phrases())
+    recognizer = ProcessRecognizer(PocketSphinxRecognizer, default_catalog().phrases())
     listener = Listener(microphone, recognizer, on_error=print)
     session = VoiceSession(coach, output, listener, lambda s: None, print, clock)
     listener.utterances.put(Utterance("start", 1.0, 0.0, 0.0, 0.0))  # skip the welcome
@@ -97,6 +98,7 @@ def _one(routine, synth, speaker, microphone, user, attempt: int) -> float | Non
     session.stop()
     runner.join(timeout=40)
     session.close()
+    recognizer.close()
     heard = [text for text, intent in session.log.heard if intent]
     if not heard or not replies:
         return None

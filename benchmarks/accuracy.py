@@ -1,0 +1,162 @@
+"""Intent accuracy, false accepts and decoding speed of a recognizer on the development set.
+
+    python benchmarks/accuracy.py [--engine pocketsphinx|vosk] [--model PATH]
+                                  [--split tune|heldout|both] [--quick] [--jobs N]
+
+Each utterance of benchmarks/devset.py is decoded as its own stream (reset, 0.1 s chunks, flush);
+the first final transcript the matcher maps to an intent is what the coach would act on. Prints,
+per split and condition: intent accuracy on commands, the false-accept rate on non-commands, the
+confusions (expected -> got), and the decode real-time factor (CPU seconds of ``accept``/``flush``
+per second of audio, one process per core, so one core each), and the engine load time.
+The HELDOUT split is the figure that counts: tune thresholds on TUNE only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections import Counter, defaultdict
+from multiprocessing import get_context
+
+import devset
+
+from audio_models.recognizer import SAMPLE_RATE
+from intents.catalog import default_catalog
+from intents.matcher import IntentMatcher
+
+CHUNK = SAMPLE_RATE // 10 * 2  # 0.1 s of s16 audio, a typical microphone block
+REJECTED = "(none)"
+
+_recognizer = None
+
+
+def make(engine: str, model: str | None):
+    """The recognizer under test, built from the catalog's phrase list."""
+    phrases = default_catalog().phrases()
+    try:
+        from voice_coach.engines import make_recognizer
+    except ImportError:
+        make_recognizer = None
+    if make_recognizer is not None:
+        return make_recognizer(engine, phrases, model)
+    from audio_models.pocketsphinx_recognizer import PocketSphinxRecognizer
+
+    return PocketSphinxRecognizer(phrases)
+
+
+def _init(engine: str, model: str | None) -> None:
+    global _recognizer
+    _recognizer = make(engine, model)
+
+
+def _decode(job: tuple[int, devset.Item, str]):
+    index, item, condition = job
+    pcm = devset.audio(item, condition).tobytes()
+    cpu = time.process_time()
+    _recognizer.reset()
+    out = []
+    for i in range(0, len(pcm), CHUNK):
+        out += _recognizer.accept(pcm[i : i + CHUNK])
+    out += _recognizer.flush()
+    cpu = time.process_time() - cpu
+    finals = [(t.text, t.confidence, t.start, t.end) for t in out if t.final]
+    return index, finals, cpu, len(pcm) / 2 / SAMPLE_RATE
+
+
+def heard_intent(matcher: IntentMatcher, finals) -> tuple[str | None, str]:
+    """The first intent the coach would act on, and the transcripts it came from."""
+    for text, *_ in finals:
+        if text and (intent := matcher.match(text).intent):
+            return intent, text
+    return None, " | ".join(text for text, *_ in finals if text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engine", default="pocketsphinx", choices=("pocketsphinx", "vosk"))
+    parser.add_argument("--model", help="Vosk model folder (only with --engine vosk)")
+    parser.add_argument("--split", default="both", choices=("tune", "heldout", "both"))
+    parser.add_argument("--quick", action="store_true", help="a third of the sentences, one take")
+    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument("--errors", action="store_true", help="list every wrong utterance")
+    parser.add_argument("--dump", help="write every decoded utterance to this JSON-lines file")
+    args = parser.parse_args(argv)
+    splits = devset.SPLITS if args.split == "both" else (args.split,)
+
+    items = [item for split in splits for item in devset.items(split, args.quick)]
+    devset.build(items)
+    started = time.perf_counter()
+    _init(args.engine, args.model)
+    load = time.perf_counter() - started
+    jobs = [(n, item, c) for n, (item, c) in enumerate(
+        (item, c) for item in items for c in devset.CONDITIONS)]  # fmt: skip
+
+    results: list = [None] * len(jobs)
+    cpu = seconds = 0.0
+    with get_context("fork").Pool(args.jobs, _init, (args.engine, args.model)) as pool:
+        for index, finals, used, length in pool.imap_unordered(_decode, jobs, chunksize=4):
+            results[index] = finals
+            cpu += used
+            seconds += length
+
+    report(jobs, results, splits, args)
+    print(
+        f"\nengine {args.engine}: load {load:.2f} s; decode real-time factor {cpu / seconds:.3f}"
+        f" ({cpu:.0f} CPU s for {seconds / 60:.1f} min of audio, one core per process)"
+    )
+    if args.dump:
+        with open(args.dump, "w") as out:
+            for (_, item, condition), finals in zip(jobs, results, strict=True):
+                row = {**item.__dict__, "condition": condition, "finals": finals}
+                out.write(json.dumps(row) + "\n")
+    return 0
+
+
+def report(jobs, results, splits, args) -> None:
+    """Print the accuracy table, the confusions and (optionally) every error."""
+    matcher = IntentMatcher()
+    table: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    confusions: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    errors: list[str] = []
+    for (_, item, condition), finals in zip(jobs, results, strict=True):
+        got, text = heard_intent(matcher, finals)
+        cell = table[(item.split, condition)]
+        kind = "cmd" if item.intent else "non"
+        cell[kind] += 1
+        if got == item.intent:
+            cell[f"{kind}_ok"] += 1
+            continue
+        confusions[(item.split, condition)][(item.intent or REJECTED, got or REJECTED)] += 1
+        errors.append(f"  {item.split:7} {condition:11} {item.voice:18} {item.rate} "
+                      f"{item.text!r} ({item.intent}) -> {got} {text!r}")  # fmt: skip
+
+    print(f"{'split':8} {'condition':12} {'commands':>8} {'accuracy':>9} "
+          f"{'non-cmds':>8} {'false acc':>9}")  # fmt: skip
+    for split in splits:
+        for condition in devset.CONDITIONS:
+            cell = table[(split, condition)]
+            accuracy = cell["cmd_ok"] / max(1, cell["cmd"])
+            false_accepts = 1 - cell["non_ok"] / max(1, cell["non"])
+            print(f"{split:8} {condition:12} {cell['cmd']:8} {accuracy:9.1%} "
+                  f"{cell['non']:8} {false_accepts:9.1%}")  # fmt: skip
+        oracle = Counter(
+            matcher.match(text).intent == intent for text, intent in devset.sentences(split)
+        )
+        print(f"{split:8} {'(text)':12} matcher on the true words: {oracle[True]} of "
+              f"{oracle.total()} sentences right")  # fmt: skip
+    print("\nconfusions (expected -> got: count), (none) = rejected or not a command")
+    for split in splits:
+        for condition in devset.CONDITIONS:
+            common = confusions[(split, condition)].most_common(12)
+            shown = ", ".join(f"{a}->{b}: {n}" for (a, b), n in common)
+            print(f"  {split:8} {condition:12} {shown or '-'}")
+    if args.errors:
+        print("\nerrors")
+        print("\n".join(errors))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
