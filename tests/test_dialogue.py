@@ -12,9 +12,12 @@ from voice_coach.events import (
     Say,
     SessionFinished,
     SessionStarted,
+    SpeechQueued,
     StartCountdown,
     Tick,
 )
+from voice_coach.lines import default_table
+from voice_coach.modes import ROOM_AFTER_SPEECH
 from voice_coach.routine import load_routine
 
 ROUTINE = load_routine("upper-back")
@@ -114,3 +117,33 @@ def test_every_intent_is_handled_in_every_state(intent):
             coach.handle(Heard(intent=said, text=said, at=t))
         actions = coach.handle(Heard(intent=intent, text=str(intent), at=t + 1))
         assert all(a.at >= t + 1 for a in actions)
+
+
+def test_a_phase_waits_until_its_spoken_instructions_have_been_heard():
+    coach = Coach(ROUTINE, seed=1)
+    coach.handle(SessionStarted(at=0.0))
+    coach.handle(Heard(intent="start", text="start", at=2.0))
+    # At a slow speaking rate the placement lines outlast the placement phase.
+    long_speech = 2.0 + ROUTINE.timing.placement + 10.0
+    assert coach.handle(SpeechQueued(until=long_speech, at=2.5)) == []
+    assert coach.handle(Tick(at=long_speech + 1.0)) == []
+    rolling = coach.handle(Tick(at=coach.next_deadline()))
+    assert [a.text for a in rolling] == [ROUTINE.spots[0].rolling]
+    assert rolling[0].at == pytest.approx(long_speech + ROOM_AFTER_SPEECH)
+
+
+def test_speech_that_ends_in_time_changes_nothing_and_a_hold_is_never_stretched():
+    coach = Coach(ROUTINE, seed=1)
+    coach.handle(SessionStarted(at=0.0))
+    coach.handle(Heard(intent="start", text="start", at=2.0))
+    coach.handle(SpeechQueued(until=3.0, at=2.5))
+    assert coach.next_deadline() == pytest.approx(2.0 + ROUTINE.timing.placement)
+    while coach.phase != "hold":
+        coach.handle(Tick(at=coach.next_deadline()))
+    hold = coach._hold
+    coach.handle(SpeechQueued(until=hold.ends + 30.0, at=hold.started + 0.5))
+    actions = []
+    while coach.phase == "hold":
+        actions += coach.handle(Tick(at=coach.next_deadline()))
+    release = [a for a in actions if isinstance(a, Say) and a.text in default_table()["release"]]
+    assert release and release[0].at == pytest.approx(hold.ends)

@@ -14,6 +14,7 @@ from voice_coach.events import (
     Say,
     SessionFinished,
     SessionStarted,
+    SpeechQueued,
     StartCountdown,
 )
 from voice_coach.intent_handlers import IntentHandlers
@@ -23,6 +24,7 @@ from voice_coach.modes import (
     COUNTDOWN_FROM,
     FINISHED,
     REPROMPT_INTERVAL,
+    ROOM_AFTER_SPEECH,
     SPOT,
     SPOT_PHASES,
     STRETCH,
@@ -80,7 +82,9 @@ class Coach(IntentHandlers):
             self._welcome(at)
             return self._flush()
         self._advance(at)
-        if isinstance(event, Heard) and not self.finished:
+        if isinstance(event, SpeechQueued):
+            self._make_room_for_speech(event.until)
+        elif isinstance(event, Heard) and not self.finished:
             self._heard(event.intent, at)
         elif isinstance(event, Heard) and event.intent == "pain":
             self._say(self.lines.say("pain"), at, LineKind.ALERT)
@@ -108,6 +112,13 @@ class Coach(IntentHandlers):
             self._say(NUMBER_WORDS[int(due.data)], at, LineKind.COUNT)
         elif due.kind == "reminder":
             self._say(self.lines.say(str(due.data)), at, LineKind.REPLY)
+
+    def _make_room_for_speech(self, until: float) -> None:
+        # A hold is never stretched (its countdown is on the clock); every other phase lasts at
+        # least until its instructions have been said, plus a moment to act on them.
+        if self.paused or self.finished or (self.mode == SPOT and self.phase == "hold"):
+            return
+        self._timeline.defer("phase_end", until + ROOM_AFTER_SPEECH)
 
     # ----------------------------------------------------------------- flow
 

@@ -43,7 +43,19 @@ class Tick:
     at: float
 
 
-Event = SessionStarted | Heard | Tick
+@dataclass(frozen=True)
+class SpeechQueued:
+    """The coach's spoken lines queued so far end at session time ``until``.
+
+    Speech takes longer than printing (more so at a slow rate): a runtime that speaks sends this
+    so the coach waits for its instructions to be heard before moving to the next phase.
+    """
+
+    until: float
+    at: float
+
+
+Event = SessionStarted | Heard | Tick | SpeechQueued
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from voice_coach.timeline import Due
 COUNTDOWN_FROM = 5
 BREATH_CUE_AFTER = 3.0  # seconds into a hold, once the hold line has been said
 REPROMPT_INTERVAL = 20.0  # a miss gets a reprompt at most this often
+ROOM_AFTER_SPEECH = 2.0  # seconds after an instruction is said before the next phase begins
 WELCOME_REMINDER_AFTER = 60.0
 PAUSED_REMINDER_AFTER = 60.0
 PAIN_REMINDER_AFTER = 30.0

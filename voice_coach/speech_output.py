@@ -109,6 +109,12 @@ class SpeechOutput:
         """Monotonic time the last scheduled audio ends."""
         return self.speaker.busy_until() if self.speaker is not None else 0.0
 
+    def talking_until(self) -> float | None:
+        """Session time the queued lines (not countdown numbers) end; None when none are queued."""
+        now = time.monotonic()
+        ends = [p.end for p in self._lines if p.end > now]
+        return self.clock.session_at(max(ends)) if ends else None
+
     def _say(self, say: Say) -> Playback | None:
         if say.kind == LineKind.COUNT and self._already_scheduled(say):
             return None

@@ -49,6 +49,15 @@ class Timeline:
         self._items = [item for item in self._items if item.kind not in kinds]
         heapq.heapify(self._items)
 
+    def defer(self, kind: str, not_before: float) -> None:
+        """Move every ``kind`` item due before ``not_before`` to ``not_before``."""
+        early = [item for item in self._items if item.kind == kind and item.at < not_before]
+        for item in early:
+            self._items.remove(item)
+        heapq.heapify(self._items)
+        for item in early:
+            self.add(not_before, item.kind, item.data)
+
     def has(self, kind: str) -> bool:
         return any(item.kind == kind for item in self._items)
 

@@ -18,7 +18,15 @@ from intents.matcher import IntentMatcher
 from voice_coach.clock import MonotonicClock
 from voice_coach.dialogue import Coach
 from voice_coach.echo_filter import judge
-from voice_coach.events import Action, Heard, LineKind, Say, SessionStarted, Tick
+from voice_coach.events import (
+    Action,
+    Heard,
+    LineKind,
+    Say,
+    SessionStarted,
+    SpeechQueued,
+    Tick,
+)
 from voice_coach.listener import Listener, Utterance
 from voice_coach.speech_output import SpeechOutput
 from voice_coach.text_session import format_time
@@ -161,7 +169,12 @@ class VoiceSession:
         return [a for a in actions if not (isinstance(a, Say) and a.kind == LineKind.REPLY)]
 
     def _perform(self, actions: list[Action]) -> list:
-        return self.output.perform(actions)
+        playbacks = self.output.perform(actions)
+        until = self.output.talking_until() if playbacks else None
+        if until is not None and not self.coach.finished:
+            queued = SpeechQueued(until=until, at=self.clock.now())
+            playbacks += self._perform(self.coach.handle(queued))
+        return playbacks
 
     def _wait_for_final_words(self) -> None:
         limit = time.monotonic() + FINAL_WORDS_WAIT
