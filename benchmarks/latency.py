@@ -21,10 +21,11 @@ from audio_models.microphone import Microphone
 from audio_models.pocketsphinx_recognizer import PocketSphinxRecognizer
 from audio_models.recognizer_process import ProcessRecognizer
 from audio_models.speaker import Speaker
-from audio_models.tts import Clip, Pyttsx3Synthesizer
+from audio_models.tts import Clip, Pyttsx3Synthesizer, trim
 from intents.catalog import default_catalog
 from voice_coach.clock import MonotonicClock
 from voice_coach.dialogue import Coach
+from voice_coach.lines import NUMBER_WORDS, default_table
 from voice_coach.listener import Listener, Utterance
 from voice_coach.routine import load_routine
 from voice_coach.speech_output import SpeechOutput
@@ -39,14 +40,15 @@ spots = ["upper-trap-right", "upper-trap-left", "rhomboid-right", "rhomboid-left
 stretches = ["arm-circles"]
 hold_seconds = 30
 stretch_every = 0
-[timing]
+[timing]  # the phases last as long as their instructions take to say, plus a moment
 placement = 1
 rolling = 1
 find = 1
 release = 1
 """
 COMMANDS = ["harder", "stop"]  # words PocketSphinx hears reliably from espeak-ng
-TRIES = 8
+TRIES = 6
+QUIET_BEFORE_COMMAND = 2.0  # longer than the gap between the hold's opening lines
 
 
 def main() -> None:
@@ -89,20 +91,49 @@ def _one(routine, synth, speaker, microphone, user, attempt: int) -> float | Non
     deadline = time.monotonic() + 60
     while coach.phase != "hold" and time.monotonic() < deadline:
         time.sleep(0.05)
-    while output.busy_until() > time.monotonic() - 1.0 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    _wait_for_quiet(output, deadline)
     word = COMMANDS[attempt % len(COMMANDS)]
     said = user.play(_speech(word))
     time.sleep(said.end - time.monotonic() + 2.0)
-    replies = [p for p in speaker.played_since(said.end) if p.start >= said.start]
+    # The reply is what the coach said after the command that the hold would not have said anyway.
+    scheduled = set(NUMBER_WORDS) | {s.breathing for s in coach.routine.spots}
+    scheduled |= {line for key in ("halfway", "release") for line in default_table()[key]}
+    replies = [
+        p
+        for p in speaker.played_since(said.end)
+        if p.start >= said.start and p.text not in scheduled
+    ]
     session.stop()
     runner.join(timeout=40)
     session.close()
     recognizer.close()
-    heard = [text for text, intent in session.log.heard if intent]
+    heard = [u for u, intent in session.log.heard if intent and u.end > said.start]
     if not heard or not replies:
+        print(f"  {word!r}: no reply (heard {[u.text for u in heard]})")
         return None
-    return replies[0].start - said.end
+    latency = replies[0].start - said.end
+    # Where the time goes: the endpointer's wait plus the decode, then the coach and the speaker.
+    decoded = heard[0].decoded_at - said.end
+    print(
+        f"  {word!r} heard as {heard[0].text!r}, decoded after {decoded * 1000:.0f} ms; "
+        f"reply {replies[0].text!r} after {latency * 1000:.0f} ms"
+    )
+    return latency
+
+
+def _wait_for_quiet(output: SpeechOutput, deadline: float) -> None:
+    """Until the hold's opening lines (its length, the breathing cue) have been said."""
+    # The countdown's numbers are queued from the start, so "quiet" means no line is being said.
+    quiet_since = None
+    while time.monotonic() < deadline:
+        now = time.monotonic()
+        if output.talking_until() is not None:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = now
+        elif now - quiet_since >= QUIET_BEFORE_COMMAND:
+            return
+        time.sleep(0.05)
 
 
 def _speech(text: str) -> Clip:
@@ -110,7 +141,8 @@ def _speech(text: str) -> Clip:
         ["espeak-ng", "-v", "en-us", "--stdout", text], capture_output=True, check=True
     ).stdout
     samples = np.frombuffer(raw[44:], dtype="<i2").astype(np.float32) / 32768
-    return Clip(text, samples, 22_050)
+    # espeak-ng pads the end with silence; the command ends where the voice does.
+    return Clip(text, trim(samples, 22_050), 22_050)
 
 
 if __name__ == "__main__":

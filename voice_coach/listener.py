@@ -94,6 +94,13 @@ class Listener:
         if self._thread.is_alive():
             self._thread.join(timeout=2.0)
 
+    def next(self, timeout: float) -> Utterance | None:
+        """The next utterance, or None when none came within ``timeout`` seconds."""
+        try:
+            return self.utterances.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
     def to_monotonic(self, stream_seconds: float) -> float:
         """The monotonic time at which the sample at ``stream_seconds`` was captured."""
         sample = int(stream_seconds * SAMPLE_RATE)

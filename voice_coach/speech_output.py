@@ -9,7 +9,6 @@ without a working speech engine or speaker still goes on, in writing.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
@@ -93,7 +92,7 @@ class SpeechOutput:
 
     def barge_in(self) -> None:
         """The user spoke a command: cut the line being said and the ones queued behind it."""
-        now = time.monotonic()
+        now = self.clock.monotonic()
         live = [p for p in self._lines if p.end > now]
         if live and self.speaker is not None:
             self.speaker.cancel(live)
@@ -111,7 +110,7 @@ class SpeechOutput:
 
     def talking_until(self) -> float | None:
         """Session time the queued lines (not countdown numbers) end; None when none are queued."""
-        now = time.monotonic()
+        now = self.clock.monotonic()
         ends = [p.end for p in self._lines if p.end > now]
         return self.clock.session_at(max(ends)) if ends else None
 
@@ -123,7 +122,7 @@ class SpeechOutput:
         clip = self._render(say.text)
         if clip is None or self.speaker is None:
             return None
-        now = time.monotonic()
+        now = self.clock.monotonic()
         if say.kind == LineKind.COUNT:
             at = max(now, self.clock.monotonic_at(say.at))
         else:
@@ -145,7 +144,7 @@ class SpeechOutput:
         self._count_end = ends_at
         if not self.speaking:
             return
-        now = time.monotonic()
+        now = self.clock.monotonic()
         for number in range(COUNTDOWN_FROM, 0, -1):
             at = self.clock.monotonic_at(ends_at - number)
             clip = self._render(NUMBER_WORDS[number])
@@ -156,7 +155,7 @@ class SpeechOutput:
                 self._counts[number] = playback
 
     def _cancel_countdown(self) -> None:
-        now = time.monotonic()
+        now = self.clock.monotonic()
         pending = [p for p in self._counts.values() if p.end > now]
         if pending and self.speaker is not None:
             self.speaker.cancel(pending)

@@ -8,8 +8,6 @@ or a late wake-up never shifts what the user hears.
 from __future__ import annotations
 
 import contextlib
-import queue
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -27,7 +25,7 @@ from voice_coach.events import (
     SpeechQueued,
     Tick,
 )
-from voice_coach.listener import Listener, Utterance
+from voice_coach.listener import Utterance
 from voice_coach.speech_output import SpeechOutput
 from voice_coach.text_session import format_time
 from voice_coach.watchdog import DeviceWatchdog
@@ -40,13 +38,23 @@ class Closeable(Protocol):
     def close(self) -> None: ...
 
 
+class UtteranceSource(Protocol):
+    """The recognition side (``voice_coach.listener.Listener``): transcripts as they come."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def next(self, timeout: float) -> Utterance | None: ...
+
+
 @dataclass
 class SessionLog:
     """Figures a benchmark or a test reads after a session."""
 
-    latencies: list[float] = field(default_factory=list)  # end of speech -> reply onset, s
     ignored: list[tuple[str, str]] = field(default_factory=list)  # (text, why)
-    heard: list[tuple[str, str | None]] = field(default_factory=list)  # (text, intent) acted on
+    heard: list[tuple[Utterance, str | None]] = field(default_factory=list)  # acted on, intent
+    replies: list[tuple[Utterance, float]] = field(default_factory=list)  # reply onset, monotonic
 
 
 class VoiceSession:
@@ -56,7 +64,7 @@ class VoiceSession:
         self,
         coach: Coach,
         output: SpeechOutput,
-        listener: Listener | None,
+        listener: UtteranceSource | None,
         print_line: Callable[[str], None],
         note: Callable[[str], None],
         clock: MonotonicClock | None = None,
@@ -117,17 +125,14 @@ class VoiceSession:
         if self._stop_requested and not self.coach.finished:
             self._perform(self.coach.handle(Heard("stop", "", at=self.clock.now())))
         if self.watchdog is not None:
-            for change, device in self.watchdog.check(time.monotonic()):
+            for change, device in self.watchdog.check(self.clock.monotonic()):
                 self._device_changed(change, device)
 
     def _next_utterance(self, timeout: float) -> Utterance | None:
         if self.listener is None:
-            time.sleep(timeout)
+            self.clock.sleep(timeout)
             return None
-        try:
-            return self.listener.utterances.get(timeout=timeout)
-        except queue.Empty:
-            return None
+        return self.listener.next(timeout)
 
     def _hear(self, utterance: Utterance) -> None:
         match = self.matcher.match(utterance.text) if utterance.text else None
@@ -140,14 +145,14 @@ class VoiceSession:
         now = self.clock.now()
         shown = utterance.text or "(not understood)"
         self._print(f"{format_time(now)} you: {shown} -> {intent or 'none'}")
-        self.log.heard.append((utterance.text, intent))
+        self.log.heard.append((utterance, intent))
         if intent is not None:
             self.output.barge_in()
         confidence = match.confidence if match else 0.0
         heard = Heard(intent=intent, text=utterance.text, at=now, confidence=confidence)
         playbacks = self._perform(self.coach.handle(heard))
         if intent is not None and playbacks:
-            self.log.latencies.append(playbacks[0].start - utterance.end)
+            self.log.replies.append((utterance, playbacks[0].start))
 
     def _device_changed(self, change: str, device: str) -> None:
         now = self.clock.now()
@@ -177,6 +182,6 @@ class VoiceSession:
         return playbacks
 
     def _wait_for_final_words(self) -> None:
-        limit = time.monotonic() + FINAL_WORDS_WAIT
-        while (left := min(self.output.busy_until(), limit) - time.monotonic()) > 0:
-            time.sleep(min(left, POLL))
+        limit = self.clock.monotonic() + FINAL_WORDS_WAIT
+        while (left := min(self.output.busy_until(), limit) - self.clock.monotonic()) > 0:
+            self.clock.sleep(min(left, POLL))

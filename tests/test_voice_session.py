@@ -1,0 +1,316 @@
+"""The real-time voice session driven by fakes on a simulated clock (no sound server needed).
+
+Everything here is the real session loop, coach, speech output, echo filter and device watchdog;
+only the speaker, microphone, synthesizer and recognizer are stand-ins, and time is simulated,
+so a minute of session runs in milliseconds. The same session on real devices is tested in
+tests/test_voice_session_live.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import pairwise
+
+import numpy as np
+import pytest
+
+from audio_models.fakes import FakeSpeaker
+from audio_models.speaker import Playback
+from audio_models.tts import Clip
+from voice_coach.clock import SimulatedClock
+from voice_coach.dialogue import Coach
+from voice_coach.echo_filter import ECHO_TAIL
+from voice_coach.listener import Utterance
+from voice_coach.modes import ROOM_AFTER_SPEECH
+from voice_coach.routine import load_routine
+from voice_coach.speech_output import SpeechOutput
+from voice_coach.voice_session import VoiceSession
+from voice_coach.watchdog import DeviceWatchdog
+
+DECODE_DELAY = 0.4  # end of the user's speech -> transcript, as PocketSphinx takes live
+
+
+class SecondsPerLetter:
+    """A synthesizer whose clips last a fixed time per letter (silence; only timing matters)."""
+
+    RATE = 1000
+
+    def __init__(self, seconds: float = 0.05) -> None:
+        self.seconds = seconds
+
+    def render(self, text: str) -> Clip:
+        return Clip(text, np.zeros(int(len(text) * self.seconds * self.RATE)), self.RATE)
+
+
+@dataclass
+class Step:
+    when: Callable[[], bool]
+    do: str | Callable[[], None]  # words the user says, or something that happens
+    length: float = 0.5  # seconds the words take to say
+
+
+class ScriptedUser:
+    """The recognizer side: says each step's words once its condition holds.
+
+    The transcript arrives ``DECODE_DELAY`` after the words end, as it would from a recognizer,
+    and time only moves forward through ``next``'s waiting, like the real listener's queue.
+    """
+
+    def __init__(self, clock: SimulatedClock, steps: list[Step]) -> None:
+        self.clock = clock
+        self.steps = list(steps)
+        self.pending: list[Utterance] = []
+        self.said: list[Utterance] = []
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+    def next(self, timeout: float) -> Utterance | None:
+        now = self.clock.monotonic()
+        while self.steps and self.steps[0].when():
+            step = self.steps.pop(0)
+            if callable(step.do):
+                step.do()
+            else:
+                end = now + step.length
+                self.pending.append(Utterance(step.do, 0.9, now, end, end + DECODE_DELAY))
+        if self.pending and self.pending[0].decoded_at <= now + timeout:
+            utterance = self.pending.pop(0)
+            self.clock.advance_to(utterance.decoded_at)
+            self.said.append(utterance)
+            return utterance
+        self.clock.sleep(timeout)
+        return None
+
+
+class Device:
+    """A device stream for the watchdog: it calls back until unplugged."""
+
+    def __init__(self, clock: SimulatedClock) -> None:
+        self.clock = clock
+        self.plugged = True
+        self._last = clock.monotonic()
+
+    @property
+    def last_callback_at(self) -> float:
+        if self.plugged:
+            self._last = self.clock.monotonic()
+        return self._last
+
+    def reopen(self) -> None:
+        if not self.plugged:
+            raise OSError("no such device")
+
+
+class Rig:
+    """A voice session on fakes; ``run`` plays it through to the end."""
+
+    def __init__(self, seconds_per_letter: float = 0.05) -> None:
+        self.clock = SimulatedClock()
+        self.coach = Coach(load_routine("upper-back"), seed=3)
+        self.speaker = FakeSpeaker(self.clock.monotonic)
+        self.printed: list[str] = []
+        self.notes_at: list[tuple[float, str]] = []
+        self.output = SpeechOutput(
+            self.clock,
+            self.printed.append,
+            self.note,
+            SecondsPerLetter(seconds_per_letter),
+            self.speaker,
+        )
+        self.microphone = Device(self.clock)
+        self.user = ScriptedUser(self.clock, [])
+        watchdog = DeviceWatchdog({"microphone": self.microphone}, on_error=lambda n, e: None)
+        self.session = VoiceSession(
+            self.coach,
+            self.output,
+            self.user,
+            self.printed.append,
+            self.note,
+            self.clock,
+            watchdog=watchdog,
+        )
+
+    def run(self) -> None:
+        self.session.run()
+
+    def note(self, text: str) -> None:
+        self.notes_at.append((self.clock.monotonic(), text))
+
+    def playing(self, *words: str) -> Playback | None:
+        """The line being played now, if it contains all the words."""
+        now = self.clock.monotonic()
+        for p in self.speaker.playbacks:
+            if p.start <= now < p.end and all(w in p.text for w in words):
+                return p
+        return None
+
+    def lines(self, *words: str) -> list[Playback]:
+        return [p for p in self.speaker.playbacks if all(w in p.text for w in words)]
+
+    def quiet(self) -> bool:
+        """The coach is not talking (and its echo has died away)."""
+        now = self.clock.monotonic()
+        return not any(p.start <= now < p.end + ECHO_TAIL for p in self.speaker.playbacks)
+
+    def in_hold(self) -> bool:
+        return self.coach.phase == "hold"
+
+
+def test_the_whole_routine_runs_hands_free_on_the_simulated_clock():
+    rig = Rig()
+    rig.user.steps = [Step(rig.quiet, "start")]
+    rig.run()
+    assert rig.coach.finished
+    assert rig.lines("7 of 7 spots")
+    hold_lines = rig.lines("One.")
+    assert len(hold_lines) == len(rig.coach.routine.spots)
+
+
+def test_lines_never_overlap_and_numbers_are_one_second_apart():
+    rig = Rig()
+    rig.user.steps = [Step(rig.quiet, "start")]
+    rig.run()
+    spoken = sorted(
+        (p for p in rig.speaker.playbacks if p.text not in NUMBERS), key=lambda p: p.start
+    )
+    for before, after in pairwise(spoken):
+        assert after.start >= before.end - 1e-9, (before.text, after.text)
+    numbers = [p.start for p in rig.speaker.playbacks if p.text in NUMBERS]
+    gaps = np.diff(numbers[:5])
+    assert gaps == pytest.approx([1.0] * 4)
+
+
+@pytest.mark.parametrize("seconds_per_letter", [0.03, 0.05, 0.12])
+def test_a_hold_starts_only_after_its_instructions_have_been_said(seconds_per_letter):
+    rig = Rig(seconds_per_letter=seconds_per_letter)
+    rig.user.steps = [Step(rig.quiet, "start"), Step(lambda: rig.lines("Release"), "stop")]
+    rig.run()
+    hold_line = next(p for p in rig.speaker.playbacks if p.text.startswith(("Stay", "Hold")))
+    before = [p for p in rig.speaker.playbacks if p.start < hold_line.start]
+    said_until = max(p.end for p in before)
+    # The user gets the moment to act on the last instruction before the hold is announced.
+    assert hold_line.start >= said_until + ROOM_AFTER_SPEECH - 0.3
+
+
+def test_its_own_words_heard_back_are_ignored():
+    rig = Rig()
+    rig.user.steps = [
+        Step(rig.quiet, "start"),
+        # The echo of "Stop where it feels tight", as the recognizer would hear it.
+        Step(lambda: rig.playing("Stop where"), "stop"),
+        Step(lambda: rig.lines("Release"), "stop"),
+    ]
+    rig.run()
+    assert ("stop", "echo of the coach's line") in rig.session.log.ignored
+    assert rig.lines("Release"), "the echo stopped the session"
+
+
+def test_stop_over_a_countdown_stops_within_a_second_and_silences_the_numbers():
+    rig = Rig()
+    rig.user.steps = [
+        Step(rig.quiet, "start"),
+        Step(lambda: rig.playing("Four."), "stop", length=0.4),
+    ]
+    rig.run()
+    said = rig.user.said[-1]
+    assert rig.coach.finished
+    reply = next(p for p in rig.speaker.playbacks if p.start >= said.end and p.text not in NUMBERS)
+    assert reply.start - said.end <= 1.0
+    assert not [p for p in rig.lines("One.") if p.start > said.end], "the countdown went on"
+    assert not rig.lines("Release")
+
+
+def test_a_command_cuts_the_line_in_progress():
+    rig = Rig()
+    rig.user.steps = [
+        Step(rig.quiet, "start"),
+        Step(lambda: rig.playing("Stand with your back"), "stop"),  # over the coach: urgent
+    ]
+    rig.run()
+    cut = rig.lines("Stand with your back")[0]
+    full = len(cut.text) * 0.05
+    assert cut.end - cut.start < full - 0.5
+    assert cut.end <= rig.user.said[-1].decoded_at + 0.01
+    assert rig.coach.finished and rig.lines("0 of 7 spots")
+
+
+def test_a_command_heard_as_the_coach_starts_a_line_cuts_that_line():
+    rig = Rig()
+
+    def line_about_to_start() -> bool:
+        due = rig.coach.next_deadline()
+        # The words (0.5 s) end just before the line starts; their transcript comes just after.
+        soon = due is not None and 0.55 < due - rig.clock.now() < 0.85
+        return rig.coach.mode == "spot" and rig.quiet() and soon and len(rig.user.said) == 1
+
+    rig.user.steps = [
+        Step(rig.quiet, "start"),
+        Step(line_about_to_start, "harder"),
+        Step(lambda: rig.lines("Release"), "stop"),
+    ]
+    rig.run()
+    said = rig.user.said[1]
+    started = [p for p in rig.speaker.playbacks if said.end < p.start < said.decoded_at]
+    assert started, "the scenario did not happen: no line began while the command was decoded"
+    assert started[0].end == pytest.approx(said.decoded_at), "the line was not cut"
+    utterance, onset = rig.session.log.replies[1]
+    assert utterance.text == "harder" and onset == pytest.approx(said.decoded_at)
+
+
+def test_harder_in_the_quiet_of_a_hold_gets_a_reply_at_once():
+    rig = Rig()
+    rig.user.steps = [
+        Step(rig.quiet, "start"),
+        Step(lambda: rig.in_hold() and rig.lines("Breathe") and rig.quiet(), "harder"),
+        Step(lambda: rig.lines("Release"), "stop"),
+    ]
+    rig.run()
+    said = rig.user.said[1]
+    heard = [u.text for u, intent in rig.session.log.heard]
+    assert "harder" in heard
+    utterance, onset = rig.session.log.replies[1]
+    assert utterance.text == "harder"
+    assert onset - said.decoded_at < 0.01  # nothing waits between the transcript and the voice
+
+
+def test_a_lost_microphone_pauses_the_hold_and_it_resumes_where_it_stopped():
+    rig = Rig()
+
+    def hold_line() -> Playback | None:
+        return next(iter(rig.lines("seconds.")), None)
+
+    def unplug() -> None:
+        rig.microphone.plugged = False
+
+    def replug() -> None:
+        rig.microphone.plugged = True
+
+    rig.user.steps = [
+        Step(rig.quiet, "start"),
+        Step(lambda: hold_line() and rig.clock.monotonic() >= hold_line().start + 8.0, unplug),
+        Step(lambda: rig.lines("microphone stopped working"), lambda: None),
+        Step(
+            lambda: rig.clock.monotonic() >= rig.lines("microphone stopped")[0].start + 10, replug
+        ),
+        Step(lambda: rig.lines("Release"), "stop"),
+    ]
+    rig.run()
+    lost_at = next(at for at, note in rig.notes_at if "microphone stopped responding" in note)
+    back_at = next(at for at, note in rig.notes_at if "microphone is back" in note)
+    hold = hold_line()
+    unplugged_at = hold.start + 8.0
+    alert = rig.lines("microphone stopped working")[0]
+    assert lost_at - unplugged_at <= 2.0 and alert.start - unplugged_at <= 2.0
+    # The hold lost no time and gained none: "One." lands at its end plus the outage.
+    announced = int(hold.text.split(" seconds")[0].split()[-1])
+    one = rig.lines("One.")[0]
+    held = (one.start + 1.0 - hold.start) - (back_at - lost_at)
+    assert held == pytest.approx(announced, abs=0.3)
+
+
+NUMBERS = {"Five.", "Four.", "Three.", "Two.", "One."}
