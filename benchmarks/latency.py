@@ -18,13 +18,13 @@ from pathlib import Path
 import numpy as np
 
 from audio_models.microphone import Microphone
-from audio_models.pocketsphinx_recognizer import PocketSphinxRecognizer
 from audio_models.recognizer_process import ProcessRecognizer
 from audio_models.speaker import Speaker
 from audio_models.tts import Clip, Pyttsx3Synthesizer, trim
 from intents.catalog import default_catalog
 from voice_coach.clock import MonotonicClock
 from voice_coach.dialogue import Coach
+from voice_coach.engines import make_recognizer
 from voice_coach.lines import NUMBER_WORDS, default_table
 from voice_coach.listener import Listener, Utterance
 from voice_coach.routine import load_routine
@@ -46,8 +46,8 @@ rolling = 1
 find = 1
 release = 1
 """
-COMMANDS = ["harder", "stop"]  # words PocketSphinx hears reliably from espeak-ng
-TRIES = 6
+COMMANDS = ["harder", "stop", "pause", "next spot"]
+TRIES = 8
 QUIET_BEFORE_COMMAND = 2.0  # longer than the gap between the hold's opening lines
 
 
@@ -81,7 +81,9 @@ def _one(routine, synth, speaker, microphone, user, attempt: int) -> float | Non
     clock = MonotonicClock()
     output = SpeechOutput(clock, lambda s: None, print, synth, speaker)
     output.prepare()
-    recognizer = ProcessRecognizer(PocketSphinxRecognizer, default_catalog().phrases())
+    recognizer = ProcessRecognizer(
+        make_recognizer, "pocketsphinx", default_catalog().phrases(), None, True
+    )
     listener = Listener(microphone, recognizer, on_error=print)
     session = VoiceSession(coach, output, listener, lambda s: None, print, clock)
     listener.utterances.put(Utterance("start", 1.0, 0.0, 0.0, 0.0))  # skip the welcome

@@ -102,3 +102,18 @@ def test_sound_that_never_pauses_is_cut_into_bounded_pieces(recognizer):
     assert results[0].end - results[0].start == pytest.approx(MAX_UTTERANCE, abs=0.05)
     assert all(r.end - r.start <= MAX_UTTERANCE + 0.05 for r in results)
     assert all(b.start >= a.end - 0.05 for a, b in itertools.pairwise(results))
+
+
+def test_live_decoding_ahead_changes_no_result_and_is_used():
+    # Several commands in one stream, as from a microphone in 20 ms chunks.
+    parts = [silence(0.5)]
+    for text, voice in [("harder", "en-us"), ("stop", "en-us+m3"), ("a little softer", "en-us")]:
+        parts += [speech(text, voice), silence(0.8)]
+    pcm = recognizer_pcm(*parts)
+    phrases = default_catalog().phrases()
+    live = PocketSphinxRecognizer(phrases, live=True)
+    expected = decode(PocketSphinxRecognizer(phrases), pcm, chunk=640)
+    got = decode(live, pcm, chunk=640)
+    assert [t.text for t in expected] == ["harder", "stop", "a little softer"]
+    assert got == expected
+    assert live.decoded_ahead == len(expected)

@@ -10,12 +10,15 @@ from audio_models.recognizer import Recognizer
 ENGINES = ("auto", "pocketsphinx", "vosk")
 
 
-def make_recognizer(engine: str, phrases: Sequence[str], model: str | None = None) -> Recognizer:
+def make_recognizer(
+    engine: str, phrases: Sequence[str], model: str | None = None, live: bool = False
+) -> Recognizer:
     """A recognizer restricted to ``phrases``.
 
     ``auto`` is Vosk when ``model`` (or, without it, an installed model) is found, else
-    PocketSphinx, which needs no download. ``model`` only matters to Vosk. Engines are imported
-    here, not at the top, so that choosing one never loads the other.
+    PocketSphinx, which needs no download. ``model`` only matters to Vosk; ``live`` (results as
+    soon as possible, for a microphone) only to PocketSphinx, whose results it does not change.
+    Engines are imported here, not at the top, so that choosing one never loads the other.
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
@@ -37,4 +40,4 @@ def make_recognizer(engine: str, phrases: Sequence[str], model: str | None = Non
             )
     from audio_models.pocketsphinx_recognizer import PocketSphinxRecognizer
 
-    return PocketSphinxRecognizer(phrases)
+    return PocketSphinxRecognizer(phrases, live=live)
