@@ -13,6 +13,7 @@ import numpy as np
 import soxr
 
 KEEP_SECONDS = 5.0  # the recognizer runs at most this far behind the speaker
+REANCHOR_AFTER = 0.02  # seconds; block time jitter is a few milliseconds
 PAD_SECONDS = 0.01  # extra context so the resampler has no edge effects inside the window
 
 
@@ -23,10 +24,20 @@ class OutputHistory:
         self.rate = rate
         self._blocks: deque[tuple[float, np.ndarray]] = deque()
         self._lock = threading.Lock()
+        self._next: float | None = None  # where the next block continues the timeline
 
     def append(self, start: float, samples: np.ndarray) -> None:
-        """Record one output block (called from the audio callback: a copy and an append)."""
+        """Record one output block (called from the audio callback: a copy and an append).
+
+        The stream's samples are contiguous, but the time reported for each block jitters by
+        milliseconds; an echo canceller needs the reference without seams. So blocks are laid end
+        to end by sample count, and the timeline re-anchors only when the reported time parts
+        from it by more than a jitter (an underrun, a reopened stream).
+        """
         block = samples.astype(np.float32, copy=True)
+        if self._next is not None and abs(start - self._next) <= REANCHOR_AFTER:
+            start = self._next
+        self._next = start + len(block) / self.rate
         with self._lock:
             self._blocks.append((start, block))
             while self._blocks and self._blocks[0][0] < start - KEEP_SECONDS:
