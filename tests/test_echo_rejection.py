@@ -12,8 +12,9 @@ from audio_models.speaker import Playback
 from audio_models.tts import Pyttsx3Synthesizer
 from intents.catalog import default_catalog
 from intents.matcher import IntentMatcher
+from tests.audio import ESPEAK_RATE, speech
 from tests.scripted import coach_lines, run_script
-from voice_coach.echo_filter import judge
+from voice_coach.echo_filter import judge, unblanked
 from voice_coach.listener import Listener
 
 GAP = 0.5  # seconds between lines, as when the coach pauses between sentences
@@ -67,3 +68,57 @@ def test_every_line_of_the_default_routine_heard_back_gives_no_intent():
 @pytest.mark.parametrize("text", ["Five.", "Four.", "Three.", "Two.", "One."])
 def test_countdown_numbers_alone_are_not_commands(text):
     assert IntentMatcher().match(text).intent is None
+
+
+def countdown_with_stop(stop_at: float) -> tuple[bytes, list[Playback]]:
+    """Five numbers a second apart in the coach's voice, "stop" by another voice at ``stop_at``."""
+    synth = Pyttsx3Synthesizer()
+    rate = 16_000
+    audio = np.zeros(7 * rate, dtype=np.float32)
+    played = []
+    for n, word in enumerate(["Five.", "Four.", "Three.", "Two.", "One."]):
+        clip = synth.render(word)
+        samples = np.frombuffer(to_recognizer_pcm(clip.samples, clip.rate), dtype=np.int16)
+        at = 1.0 + n
+        audio[int(at * rate) : int(at * rate) + len(samples)] += samples
+        played.append(Playback(word, at, at + len(samples) / rate))
+    stop = speech("stop", "en-us+m3").astype(np.float32)
+    stop = np.frombuffer(to_recognizer_pcm(stop / 32768, ESPEAK_RATE), dtype=np.int16)
+    begin = int(stop_at * rate)
+    audio[begin : begin + len(stop)] += stop
+    audio += np.random.default_rng(3).normal(0, 20, len(audio)).astype(np.float32)
+    return np.clip(audio, -32768, 32767).astype(np.int16).tobytes(), played
+
+
+def acted_on_in_countdown(gated: bool) -> list[str]:
+    """The intents a session would act on from a countdown with "stop" said between numbers."""
+    pcm, played = countdown_with_stop(stop_at=2.45)  # just after "Four." ends
+
+    def numbers(start: float, end: float) -> list[tuple[float, float]]:
+        return [(p.start, p.end) for p in played if p.start < end and p.end > start]
+
+    listener = Listener(
+        _NoMicrophone(),
+        PocketSphinxRecognizer(default_catalog().phrases()),
+        gate=numbers if gated else None,
+    )
+    for offset in range(0, len(pcm), 640):  # 20 ms chunks, as from the microphone
+        listener.feed(pcm[offset : offset + 640], start=offset / 2 / 16_000)
+    listener.feed(b"\0\0" * 16_000, start=len(pcm) / 2 / 16_000)
+    matcher = IntentMatcher()
+    acted = []
+    while not listener.utterances.empty():
+        u = listener.utterances.get()
+        intent = matcher.match(u.text).intent if u.text else None
+        if intent and judge(u.text, intent, u.start, u.end, unblanked(played, u.blanked)).accept:
+            acted.append(intent)
+    return acted
+
+
+def test_stop_between_countdown_numbers_is_acted_on_once_the_numbers_are_gated():
+    assert acted_on_in_countdown(gated=True) == ["stop"]
+
+
+def test_without_the_gate_stop_is_fused_with_the_numbers_and_lost():
+    # Why the gate exists: the numbers' gaps are shorter than the endpointer's window.
+    assert acted_on_in_countdown(gated=False) == []

@@ -25,6 +25,7 @@ URGENT_OVER_COACH = frozenset(
     {"stop", "stop now", "stop stop", "ouch", "ow", "ow ow", "that hurts", "it hurts", "pain"}
 )
 PAIN_SOUNDS = frozenset({"ouch", "ow", "owie", "ah", "aah", "argh"})
+SAME_SOUND = 0.05  # seconds: a playback's times as the gate saw them and as reported later
 EXPLAINED_SHARE = 0.5  # this share of the heard words found in the coach's line makes it an echo
 
 
@@ -60,6 +61,18 @@ def judge(
     if intent in URGENT_INTENTS and " ".join(heard) in URGENT_OVER_COACH:
         return Verdict(True, "urgent command over the coach")
     return Verdict(False, "spoken over the coach")
+
+
+def unblanked(spoken: Iterable[Spoken], blanked: Iterable[tuple[float, float]]) -> list[Spoken]:
+    """The coach's speech minus what the listener blanked out before recognition."""
+    cut = list(blanked)
+    return [
+        s
+        for s in spoken
+        if not any(
+            abs(s.start - b0) < SAME_SOUND and abs(s.end - b1) < SAME_SOUND for b0, b1 in cut
+        )
+    ]
 
 
 def _explained(word: str, coach_words: set[str]) -> bool:

@@ -4,6 +4,12 @@ Recognition runs on its own thread so that speaking and counting never wait for 
 transcript's stream times (seconds of audio fed) are mapped back to the monotonic clock through
 the timestamps of the chunks that carried them, so the echo filter can compare them with what the
 speaker was playing at that moment.
+
+The countdown's numbers come once a second and leave gaps shorter than the endpointer's window,
+so a "stop" said during the countdown would always be fused with a number into one utterance
+the recognizer cannot make sense of. The coach knows exactly when each number sounds, so the
+listener blanks those moments (a ``gate``): the user's words between numbers reach the
+recognizer alone. Words said right on top of a number are lost; the user says them again.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import numpy as np
 from audio_models.echo_canceller import EchoCanceller
 from audio_models.echo_delay import MIN_STRENGTH, estimate_delay
 from audio_models.recognizer import SAMPLE_RATE, Recognizer
+from voice_coach.echo_filter import ECHO_TAIL
 
 BYTES_PER_SAMPLE = 2
 READ_TIMEOUT = 0.1
@@ -37,6 +44,11 @@ ALIGN_TOLERANCE = 0.002  # smaller corrections are left to the adaptive filter
 
 EchoReference = Callable[[float, int], np.ndarray]
 """(monotonic start, sample count) -> what the speaker played then, 16 kHz float."""
+
+Gate = Callable[[float, float], list[tuple[float, float]]]
+"""(monotonic start, end) -> the stretches within it the recognizer must not hear."""
+
+GATE_TAIL = 0.12  # seconds after a gated sound that its echo may still ring in the room
 
 
 class Chunk(Protocol):
@@ -59,6 +71,9 @@ class Utterance:
     start: float
     end: float
     decoded_at: float  # monotonic time the recognizer finished it
+    # Stretches (monotonic start, end) inside it that were blanked before the recognizer: sounds
+    # there (the countdown's numbers) cannot have been heard, so they cannot be its echo.
+    blanked: tuple[tuple[float, float], ...] = ()
 
 
 class Listener:
@@ -70,9 +85,12 @@ class Listener:
         recognizer: Recognizer,
         on_error: Callable[[Exception], None] | None = None,
         echo_reference: EchoReference | None = None,
+        gate: Gate | None = None,
     ) -> None:
         self.microphone = microphone
         self.recognizer = recognizer
+        self._gate = gate
+        self._blanked: deque[tuple[float, float]] = deque(maxlen=64)
         self._echo_reference = echo_reference
         self._canceller = EchoCanceller() if echo_reference is not None else None
         self._recent: deque[tuple[float, np.ndarray]] = deque(maxlen=ALIGN_EVERY)
@@ -116,6 +134,8 @@ class Listener:
         self._anchors.append((self._samples_fed, start))
         self._samples_fed += len(pcm) // BYTES_PER_SAMPLE
         try:
+            if self._gate is not None:
+                pcm = self._silence_gated(pcm, start)
             if self._canceller is not None:
                 pcm = self._cancel_echo(pcm, start)
             transcripts = self.recognizer.accept(pcm)
@@ -125,15 +145,36 @@ class Listener:
         for transcript in transcripts:
             if not transcript.final:
                 continue
+            begin, end = self.to_monotonic(transcript.start), self.to_monotonic(transcript.end)
+            # As far back as the echo filter looks for the coach's voice.
+            blanked = tuple(b for b in self._blanked if b[0] < end and b[1] + ECHO_TAIL > begin)
             self.utterances.put(
                 Utterance(
                     text=transcript.text,
                     confidence=transcript.confidence,
-                    start=self.to_monotonic(transcript.start),
-                    end=self.to_monotonic(transcript.end),
+                    start=begin,
+                    end=end,
                     decoded_at=time.monotonic(),
+                    blanked=blanked,
                 )
             )
+
+    def _silence_gated(self, pcm: bytes, start: float) -> bytes:
+        """Blank the gated stretches, so they neither join nor mask the user's words."""
+        assert self._gate is not None
+        count = len(pcm) // BYTES_PER_SAMPLE
+        end = start + count / SAMPLE_RATE
+        stretches = self._gate(start - GATE_TAIL, end)
+        if not stretches:
+            return pcm
+        samples = np.frombuffer(pcm, dtype="<i2").copy()
+        for begin, finish in stretches:
+            lo = max(0, round((begin - start) * SAMPLE_RATE))
+            hi = min(count, round((finish + GATE_TAIL - start) * SAMPLE_RATE))
+            samples[lo:hi] = 0
+            if (begin, finish) not in self._blanked:
+                self._blanked.append((begin, finish))
+        return samples.tobytes()
 
     def _cancel_echo(self, pcm: bytes, start: float) -> bytes:
         assert self._canceller is not None and self._echo_reference is not None

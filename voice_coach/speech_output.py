@@ -104,6 +104,12 @@ class SpeechOutput:
             return []
         return self.speaker.played_since(since)
 
+    def countdown_sounds(self, start: float, end: float) -> list[tuple[float, float]]:
+        """When countdown numbers were (or will be) playing between two monotonic times."""
+        return [
+            (p.start, p.end) for p in self.spoken(start) if p.text in NUMBER_WORDS and p.start < end
+        ]
+
     def busy_until(self) -> float:
         """Monotonic time the last scheduled audio ends."""
         return self.speaker.busy_until() if self.speaker is not None else 0.0

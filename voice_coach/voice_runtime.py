@@ -47,7 +47,7 @@ def build_voice_session(
     try:
         # Its own process: a decode holds the GIL and would starve the audio callbacks.
         recognizer = ProcessRecognizer(
-            make_recognizer, settings.engine, default_catalog().phrases(), settings.model
+            make_recognizer, settings.engine, default_catalog().phrases(), settings.model, True
         )
     except AudioModelsError as error:
         microphone.close()
@@ -62,6 +62,7 @@ def build_voice_session(
         microphone,
         recognizer,
         on_error=lambda e: note(f"recognizer: {e}"),
+        gate=output.countdown_sounds,
     )
     watchdog = DeviceWatchdog(
         {"microphone": microphone, "speaker": speaker},

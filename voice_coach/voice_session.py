@@ -15,7 +15,7 @@ from typing import Protocol
 from intents.matcher import IntentMatcher
 from voice_coach.clock import MonotonicClock
 from voice_coach.dialogue import Coach
-from voice_coach.echo_filter import judge
+from voice_coach.echo_filter import judge, unblanked
 from voice_coach.events import (
     Action,
     Heard,
@@ -52,7 +52,7 @@ class UtteranceSource(Protocol):
 class SessionLog:
     """Figures a benchmark or a test reads after a session."""
 
-    ignored: list[tuple[str, str]] = field(default_factory=list)  # (text, why)
+    ignored: list[tuple[Utterance, str]] = field(default_factory=list)  # and why
     heard: list[tuple[Utterance, str | None]] = field(default_factory=list)  # acted on, intent
     replies: list[tuple[Utterance, float]] = field(default_factory=list)  # reply onset, monotonic
 
@@ -137,10 +137,10 @@ class VoiceSession:
     def _hear(self, utterance: Utterance) -> None:
         match = self.matcher.match(utterance.text) if utterance.text else None
         intent = match.intent if match else None
-        spoken = self.output.spoken(since=utterance.start - 60.0)
+        spoken = unblanked(self.output.spoken(since=utterance.start - 60.0), utterance.blanked)
         verdict = judge(utterance.text, intent, utterance.start, utterance.end, spoken)
         if not verdict.accept:
-            self.log.ignored.append((utterance.text, verdict.reason))
+            self.log.ignored.append((utterance, verdict.reason))
             return
         now = self.clock.now()
         shown = utterance.text or "(not understood)"
