@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import signal
 from collections.abc import Callable
 from typing import Any
 
@@ -73,7 +74,10 @@ class ProcessRecognizer:
         try:
             self._conn.send(message)
         except (OSError, ValueError) as error:
-            message = f"The speech recognizer process has ended ({error})."
+            message = (
+                f"The speech recognizer process has ended ({error}); voice commands are off "
+                "until voice-coach is restarted."
+            )
             raise EngineUnavailable(message) from error
 
     def _collect(self) -> list[Transcript]:
@@ -90,6 +94,9 @@ class ProcessRecognizer:
 
 
 def _serve(conn, factory: Callable[..., Recognizer], args: tuple[Any, ...]) -> None:
+    # Ctrl-C reaches the whole process group; the parent ends the session and then closes this
+    # child, which must keep decoding until then rather than die with a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         recognizer = factory(*args)
     except AudioModelsError as error:

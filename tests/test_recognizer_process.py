@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import time
+
 import pytest
 
 from audio_models.errors import EngineUnavailable
@@ -31,3 +35,27 @@ def test_decodes_in_a_child_process_like_in_process():
 def test_a_load_error_in_the_child_reaches_the_caller_as_its_sentence():
     with pytest.raises(EngineUnavailable, match="16000 Hz"):
         ProcessRecognizer(PocketSphinxRecognizer, ["stop"], 8000)
+
+
+def test_ctrl_c_leaves_the_child_decoding_until_the_parent_closes_it():
+    # Ctrl-C signals the whole process group; the session still has its summary to say.
+    pcm = recognizer_pcm(silence(0.5), speech("stop"), silence(1.0))
+    remote = ProcessRecognizer(PocketSphinxRecognizer, default_catalog().phrases())
+    try:
+        os.kill(remote._process.pid, signal.SIGINT)
+        time.sleep(0.3)
+        assert remote._process.is_alive()
+        assert [t.text for t in remote.accept(pcm) + remote.flush()] == ["stop"]
+    finally:
+        remote.close()
+
+
+def test_a_dead_child_is_one_clear_error():
+    remote = ProcessRecognizer(PocketSphinxRecognizer, default_catalog().phrases())
+    remote._process.kill()
+    remote._process.join()
+    with pytest.raises(EngineUnavailable, match="restarted"):
+        for _ in range(50):  # the pipe may take a write or two to notice
+            remote.accept(b"\0\0" * 320)
+            time.sleep(0.01)
+    remote.close()

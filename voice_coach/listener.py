@@ -98,6 +98,7 @@ class Listener:
         self._echo_shift = 0.0  # measured correction to the clocks' alignment, seconds
         self.utterances: queue.Queue[Utterance] = queue.Queue()
         self._on_error = on_error
+        self._last_error: str | None = None
         self._samples_fed = 0
         # (sample index, monotonic time) at each chunk start: stream time -> wall time.
         self._anchors: deque[tuple[int, float]] = deque(maxlen=ANCHORS_KEPT)
@@ -142,6 +143,7 @@ class Listener:
         except Exception as error:  # a decoder fault must not end the session
             self._report(error)
             return
+        self._last_error = None
         for transcript in transcripts:
             if not transcript.final:
                 continue
@@ -221,5 +223,7 @@ class Listener:
                 self.feed(chunk.pcm, chunk.start)
 
     def _report(self, error: Exception) -> None:
-        if self._on_error is not None:
+        # A lasting fault (a dead recognizer) fails every chunk, 50 times a second: say it once.
+        if self._on_error is not None and str(error) != self._last_error:
             self._on_error(error)
+        self._last_error = str(error)
