@@ -2,9 +2,12 @@
 
 A frequency-domain adaptive filter (partitioned-block NLMS, overlap-save) learns the echo path
 from the speaker signal (the reference) to the microphone and subtracts its estimate, so the
-recognizer hears the user, not the coach. Adaptation pauses while the user talks over the coach
-(a Geigel-style double-talk check): adapting then would teach the filter to cancel the user.
-Pure numpy, no device access: the caller lines the reference up with the microphone by time.
+recognizer hears the user, not the coach. The user talking over the coach would teach a single
+filter to cancel the user and wreck it for the sentence after, and no double-talk detector
+trips fast enough. So two filters run, as in Speex: a background filter adapts on every block,
+and the foreground filter, the one whose output is used, takes the background's weights only
+while they cancel clearly better; a background filter thrown off by the user goes back to the
+foreground's weights. Pure numpy, no device access: the caller lines the reference up in time.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ import numpy as np
 BLOCK = 160  # samples per step: 10 ms at 16 kHz
 PARTITIONS = 8  # filter length = BLOCK * PARTITIONS: 80 ms of echo path
 STEP = 0.5  # normalised step size; large, since a loudspeaker-to-microphone path changes slowly
-CONVERGED = 8.0  # smoothed mic/residual energy ratio (9 dB) from which the filter is trusted
-DOUBLE_TALK = 4.0  # a converged filter removing less than this energy ratio: the user talks
+SMOOTHING = 0.8  # per block, for the two filters' error energies (about 50 ms)
+BETTER = 0.5  # background error energy below this share of the foreground's: copy it over
+WORSE = 4.0  # background error energy above this multiple of the foreground's: reset it
 REGULARISATION = 1e-6  # keeps the normalisation finite when the coach is silent
 
 
@@ -25,49 +29,66 @@ class EchoCanceller:
     def __init__(self, block: int = BLOCK, partitions: int = PARTITIONS) -> None:
         self.block = block
         self.partitions = partitions
-        size = 2 * block
-        self._weights = np.zeros((partitions, block + 1), dtype=np.complex128)
+        self._size = 2 * block
+        self._background = np.zeros((partitions, block + 1), dtype=np.complex128)
+        self._foreground = self._background.copy()
         self._reference_spectra = np.zeros((partitions, block + 1), dtype=np.complex128)
         self._previous_reference = np.zeros(block, dtype=np.float64)
         self._power = np.full(block + 1, REGULARISATION)
-        self._size = size
+        self._background_energy = 0.0
+        self._foreground_energy = 0.0
         self._pending_mic = np.zeros(0, dtype=np.float64)
         self._pending_ref = np.zeros(0, dtype=np.float64)
-        self._reduction = 1.0
+        self.estimate = np.zeros(0, dtype=np.float64)  # the echo removed by the last process()
 
     def process(self, microphone: np.ndarray, reference: np.ndarray) -> np.ndarray:
-        """Echo-reduced microphone samples (float), for any number of samples in step."""
+        """Echo-reduced microphone samples (float), for any number of samples in step.
+
+        Output comes in whole blocks: sample k out is sample k in, only later. ``estimate``
+        then holds the echo that was subtracted from those same samples.
+        """
         if len(microphone) != len(reference):
             raise ValueError("microphone and reference must have the same length")
         self._pending_mic = np.concatenate([self._pending_mic, microphone.astype(np.float64)])
         self._pending_ref = np.concatenate([self._pending_ref, reference.astype(np.float64)])
-        out = []
+        errors, estimates = [], []
         while len(self._pending_mic) >= self.block:
             mic, self._pending_mic = np.split(self._pending_mic, [self.block])
             ref, self._pending_ref = np.split(self._pending_ref, [self.block])
-            out.append(self._step(mic, ref))
-        return np.concatenate(out) if out else np.zeros(0, dtype=np.float64)
+            error, estimate = self._step(mic, ref)
+            errors.append(error)
+            estimates.append(estimate)
+        empty = np.zeros(0, dtype=np.float64)
+        self.estimate = np.concatenate(estimates) if estimates else empty
+        return np.concatenate(errors) if errors else empty
 
-    def _step(self, mic: np.ndarray, ref: np.ndarray) -> np.ndarray:
-        block = self.block
+    def _step(self, mic: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         spectrum = np.fft.rfft(np.concatenate([self._previous_reference, ref]))
         self._previous_reference = ref
         self._reference_spectra = np.roll(self._reference_spectra, 1, axis=0)
         self._reference_spectra[0] = spectrum
-        estimate_spectrum = np.sum(self._weights * self._reference_spectra, axis=0)
-        estimate = np.fft.irfft(estimate_spectrum, n=self._size)[block:]
+        estimate = self._filter(self._foreground)
         error = mic - estimate
         if not np.any(ref) and not np.any(self._reference_spectra[1:]):
-            return error  # the coach has been silent for the whole filter length
+            return error, estimate  # the coach has been silent for the whole filter length
         self._power = 0.9 * self._power + 0.1 * np.abs(spectrum) ** 2
-        mic_energy = float(np.dot(mic, mic)) + REGULARISATION
-        error_energy = float(np.dot(error, error)) + REGULARISATION
-        # Once the filter cancels well, a block it suddenly cannot cancel holds the user's voice.
-        talking = self._reduction > CONVERGED and error_energy > mic_energy / DOUBLE_TALK
-        if not talking:
-            self._adapt(error)
-            self._reduction = 0.95 * self._reduction + 0.05 * (mic_energy / error_energy)
-        return error
+        background_error = mic - self._filter(self._background)
+        self._adapt(background_error)
+        self._foreground_energy = SMOOTHING * self._foreground_energy + float(np.dot(error, error))
+        self._background_energy = SMOOTHING * self._background_energy + float(
+            np.dot(background_error, background_error)
+        )
+        if self._background_energy < BETTER * self._foreground_energy:
+            self._foreground = self._background.copy()
+            self._foreground_energy = self._background_energy
+        elif self._background_energy > WORSE * self._foreground_energy + REGULARISATION:
+            self._background = self._foreground.copy()
+            self._background_energy = self._foreground_energy
+        return error, estimate
+
+    def _filter(self, weights: np.ndarray) -> np.ndarray:
+        estimate_spectrum = np.sum(weights * self._reference_spectra, axis=0)
+        return np.fft.irfft(estimate_spectrum, n=self._size)[self.block :]
 
     def _adapt(self, error: np.ndarray) -> None:
         block = self.block
@@ -77,4 +98,4 @@ class EchoCanceller:
         # Constrain each partition to a causal block: keep the first half in time.
         update = np.fft.irfft(gradient, n=self._size, axis=1)
         update[:, block:] = 0.0
-        self._weights += np.fft.rfft(update, axis=1)
+        self._background += np.fft.rfft(update, axis=1)

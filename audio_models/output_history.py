@@ -6,14 +6,14 @@ DAC (copying only); the microphone side asks for the same stretch of time at 16 
 
 from __future__ import annotations
 
+import bisect
 import threading
-from collections import deque
 
 import numpy as np
 import soxr
 
 KEEP_SECONDS = 5.0  # the recognizer runs at most this far behind the speaker
-REANCHOR_AFTER = 0.02  # seconds; block time jitter is a few milliseconds
+REANCHOR_AFTER = 0.25  # seconds: only an underrun or a reopened stream parts them this far
 PAD_SECONDS = 0.01  # extra context so the resampler has no edge effects inside the window
 
 
@@ -22,7 +22,10 @@ class OutputHistory:
 
     def __init__(self, rate: int) -> None:
         self.rate = rate
-        self._blocks: deque[tuple[float, np.ndarray]] = deque()
+        # Parallel lists, oldest first: a segment is found by bisection, never by a scan (a scan
+        # over seconds of small blocks, fifty times a second, starves the audio callbacks).
+        self._starts: list[float] = []
+        self._blocks: list[np.ndarray] = []
         self._lock = threading.Lock()
         self._next: float | None = None  # where the next block continues the timeline
 
@@ -39,9 +42,11 @@ class OutputHistory:
             start = self._next
         self._next = start + len(block) / self.rate
         with self._lock:
-            self._blocks.append((start, block))
-            while self._blocks and self._blocks[0][0] < start - KEEP_SECONDS:
-                self._blocks.popleft()
+            self._starts.append(start)
+            self._blocks.append(block)
+            if self._starts[0] < start - KEEP_SECONDS:
+                cut = bisect.bisect_left(self._starts, start - KEEP_SECONDS)
+                del self._starts[:cut], self._blocks[:cut]
 
     def segment(self, start: float, count: int, rate: int) -> np.ndarray:
         """``count`` samples at ``rate`` of what was played from monotonic ``start`` on.
@@ -53,7 +58,9 @@ class OutputHistory:
         length = int(np.ceil(count * self.rate / rate)) + 2 * pad + 1
         window = np.zeros(length, dtype=np.float32)
         with self._lock:
-            blocks = list(self._blocks)
+            lo = max(0, bisect.bisect_right(self._starts, first) - 1)
+            hi = bisect.bisect_left(self._starts, first + length / self.rate)
+            blocks = list(zip(self._starts[lo:hi], self._blocks[lo:hi], strict=True))
         for block_start, samples in blocks:
             offset = round((block_start - first) * self.rate)
             lo, hi = max(0, offset), min(length, offset + len(samples))

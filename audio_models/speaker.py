@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from audio_models.devices import open_stream_error, portaudio
+from audio_models.output_history import OutputHistory
 from audio_models.pcm import resample
 from audio_models.tts import Clip
 
@@ -46,15 +47,22 @@ class _Scheduled:
 
 
 class Speaker:
-    """Plays clips on one persistent sounddevice output stream; see the module docstring."""
+    """Plays clips on one persistent sounddevice output stream; see the module docstring.
+
+    With ``record``, the stream's output is kept for a few seconds (``played_audio``): the
+    reference an echo canceller needs to take the coach's voice out of the microphone.
+    """
 
     def __init__(
         self,
         device: int | str | None = None,
         samplerate: int | None = None,
         latency: str | float = "low",
+        record: bool = False,
     ) -> None:
         self._device, self._latency = device, latency
+        self._record = record
+        self.history: OutputHistory | None = None
         self._requested_rate = samplerate
         self._lock = threading.Lock()
         self._clips: list[_Scheduled] = []
@@ -112,6 +120,16 @@ class Speaker:
                 out.append(Playback(item.text, start, end, item.id))
         return out
 
+    def played_audio(self, start: float, count: int, rate: int) -> np.ndarray:
+        """``count`` samples at ``rate`` of what the stream sent out from monotonic ``start``.
+
+        The echo canceller's reference; silence unless the speaker was opened with ``record``.
+        """
+        history = self.history
+        if history is None:
+            return np.zeros(count, dtype=np.float32)
+        return history.segment(start, count, rate)
+
     def reopen(self) -> None:
         """Close and reopen the stream (device replugged); scheduled clips keep their times."""
         self._close_stream()
@@ -138,6 +156,8 @@ class Speaker:
                 latency=self._latency,
                 callback=self._callback,
             )
+            if self._record and (self.history is None or self.history.rate != self._rate):
+                self.history = OutputHistory(self._rate)
             self._stream.start()
         except (sd.PortAudioError, ValueError) as error:
             raise open_stream_error("speaker", self._device, error) from error
@@ -163,6 +183,8 @@ class Speaker:
             if timing.outputBufferDacTime <= 0:  # some host APIs report no timing
                 dac = now
             self._mix(out, frames, dac, now)
+            if self.history is not None:
+                self.history.append(dac, out)
         except Exception:  # never raise into PortAudio: that would stop the stream for good
             self.callback_errors += 1
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from audio_models.echo_canceller import EchoCanceller
+from audio_models.echo_suppressor import HOP, ResidualEchoSuppressor
 from audio_models.output_history import OutputHistory
 from audio_models.pcm import resample
 from audio_models.tts import Pyttsx3Synthesizer
@@ -65,3 +66,41 @@ def test_output_history_returns_what_was_played_at_that_time():
     expected = np.sin(2 * np.pi * 300 * (10.02 - 10.0 + np.arange(800) / 16_000))
     assert np.abs(piece[50:-50] - expected[50:-50]).max() < 0.02
     assert not history.segment(20.0, 160, 16_000).any()  # nothing played then
+
+
+def echo_scene(voices, user_at: int):
+    coach, user = voices
+    rng = np.random.default_rng(2)
+    path = np.zeros(400)
+    path[48] = 0.8
+    path[100:] = rng.normal(0, 0.01, 300) * np.exp(-np.arange(300) / 80)
+    coach = np.concatenate([coach, coach])
+    mic = np.convolve(coach, path)[: len(coach)] + rng.normal(0, 1e-4, len(coach))
+    mic[user_at : user_at + len(user)] += 0.7 * user
+    return mic, coach
+
+
+def test_cancelling_goes_on_after_the_user_talked_over_the_coach(voices):
+    # A single adaptive filter learns the user's voice as echo and is lost for a while after.
+    user_at = 40_000
+    mic, coach = echo_scene(voices, user_at)
+    out = EchoCanceller().process(mic, coach)
+    after = slice(user_at + len(voices[1]) + 1600, user_at + len(voices[1]) + 17_600)
+    assert db(mic[after]) - db(out[after]) > 15
+
+
+def test_the_suppressor_quietens_the_remnant_and_keeps_the_user(voices):
+    user_at = len(voices[0]) + 12_000  # inside the second sentence, long after convergence
+    mic, coach = echo_scene(voices, user_at)
+    canceller, suppressor = EchoCanceller(), ResidualEchoSuppressor()
+    cancelled, suppressed = [], []
+    for at in range(0, len(mic), 320):
+        e = canceller.process(mic[at : at + 320], coach[at : at + 320])
+        cancelled.append(e)
+        suppressed.append(suppressor.process(e, canceller.estimate))
+    cancelled = np.concatenate(cancelled)
+    suppressed = np.concatenate(suppressed)[HOP:]  # the suppressor runs one hop behind
+    echo_only = slice(len(voices[0]) + 1600, user_at)
+    assert db(cancelled[echo_only]) - db(suppressed[echo_only]) > 10
+    user = slice(user_at, user_at + len(voices[1]))
+    assert db(suppressed[user]) == pytest.approx(db(0.7 * voices[1]), abs=3)

@@ -122,3 +122,81 @@ def test_stop_between_countdown_numbers_is_acted_on_once_the_numbers_are_gated()
 def test_without_the_gate_stop_is_fused_with_the_numbers_and_lost():
     # Why the gate exists: the numbers' gaps are shorter than the endpointer's window.
     assert acted_on_in_countdown(gated=False) == []
+
+
+ECHO_DELAY = 0.12  # seconds from the speaker's clock to the microphone's: beyond the filter
+COACH_LINES = (
+    "Place the ball between your spine and the right shoulder blade.",
+    "Roll slowly up and down along the edge of the shoulder blade, and breathe out as you sink in.",
+)
+
+
+def coach_with_words_over_it(word: str) -> tuple[np.ndarray, np.ndarray, list[Playback]]:
+    """(microphone, speaker signal, playbacks): two coach lines, ``word`` said over the second.
+
+    The microphone hears the speaker late, quieter and with a short room tail, plus hiss.
+    """
+    synth = Pyttsx3Synthesizer()
+    rate = 16_000
+    played, pieces, at = [], [], 0.5
+    speaker = np.zeros(int(0.5 * rate))
+    for text in COACH_LINES:
+        clip = synth.render(text)
+        samples = np.frombuffer(to_recognizer_pcm(clip.samples, clip.rate), dtype=np.int16)
+        pieces.append(samples.astype(np.float64))
+        played.append(Playback(text, at, at + len(samples) / rate))
+        at += len(samples) / rate + 0.8
+        speaker = np.concatenate([speaker, samples, np.zeros(int(0.8 * rate))])
+    speaker = np.concatenate([speaker, np.zeros(rate)])
+    rng = np.random.default_rng(5)
+    path = np.zeros(int(ECHO_DELAY * rate) + 400)
+    path[int(ECHO_DELAY * rate)] = 0.7
+    path[-300:] = rng.normal(0, 0.01, 300) * np.exp(-np.arange(300) / 60)
+    mic = np.convolve(speaker, path)[: len(speaker)]
+    user = speech(word, "en-us+m3").astype(np.float32)
+    user = np.frombuffer(to_recognizer_pcm(user / 32768, ESPEAK_RATE), dtype=np.int16)
+    begin = int((played[1].start + 1.5) * rate)
+    mic[begin : begin + len(user)] += user
+    mic += rng.normal(0, 20, len(mic))
+    return mic, speaker, played
+
+
+def acted_on_over_the_coach(word: str, cancel_echo: bool) -> list[str]:
+    mic, speaker, played = coach_with_words_over_it(word)
+    rate = 16_000
+
+    def reference(start: float, count: int) -> np.ndarray:
+        first = round(start * rate)
+        out = np.zeros(count)
+        lo, hi = max(first, 0), min(first + count, len(speaker))
+        if lo < hi:
+            out[lo - first : hi - first] = speaker[lo:hi] / 32768
+        return out
+
+    listener = Listener(
+        _NoMicrophone(),
+        PocketSphinxRecognizer(default_catalog().phrases()),
+        echo_reference=reference if cancel_echo else None,
+    )
+    pcm = np.clip(mic, -32768, 32767).astype(np.int16).tobytes()
+    for offset in range(0, len(pcm), 640):
+        listener.feed(pcm[offset : offset + 640], start=offset / 2 / rate)
+    listener.feed(b"\0\0" * rate, start=len(pcm) / 2 / rate)
+    matcher = IntentMatcher()
+    acted = []
+    while not listener.utterances.empty():
+        u = listener.utterances.get()
+        intent = matcher.match(u.text).intent if u.text else None
+        if intent and judge(u.text, intent, u.start, u.end, played).accept:
+            acted.append(intent)
+    return acted
+
+
+@pytest.mark.parametrize(("word", "intent"), [("stop", "stop"), ("ouch", "pain")])
+def test_an_urgent_word_over_the_coachs_sentence_is_acted_on_with_echo_cancellation(word, intent):
+    assert acted_on_over_the_coach(word, cancel_echo=True) == [intent]
+
+
+def test_without_echo_cancellation_the_word_is_lost_in_the_coachs_voice():
+    # Why the canceller exists: the recognizer makes nothing of the mixture.
+    assert acted_on_over_the_coach("stop", cancel_echo=False) == []

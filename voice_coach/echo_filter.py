@@ -18,13 +18,13 @@ from intents.normalize import words
 
 ECHO_TAIL = 0.6  # seconds after the coach's last sample that the microphone may still carry it
 URGENT_INTENTS = frozenset({"stop", "pain"})
-# Over the coach's voice only these short phrases make an urgent command believable: the
-# recognizer, fed the coach's own sentences, also produces "all done", "end the workout" and
-# "stop the routine" (from "spot three: the right rhomboids").
-URGENT_OVER_COACH = frozenset(
-    {"stop", "stop now", "stop stop", "ouch", "ow", "ow ow", "that hurts", "it hurts", "pain"}
-)
 PAIN_SOUNDS = frozenset({"ouch", "ow", "owie", "ah", "aah", "argh"})
+# Over the coach's voice only short phrases made of these words make an urgent command
+# believable ("stop", "ah ouch", "that hurts"): the recognizer, fed the coach's own sentences,
+# also produces "all done", "end the workout" and "stop the routine" (from "spot three: the
+# right rhomboids").
+URGENT_WORDS = PAIN_SOUNDS | {"stop", "now", "please", "that", "it", "hurts", "pain"}
+URGENT_MAX_WORDS = 3
 SAME_SOUND = 0.05  # seconds: a playback's times as the gate saw them and as reported later
 EXPLAINED_SHARE = 0.5  # this share of the heard words found in the coach's line makes it an echo
 
@@ -58,7 +58,7 @@ def judge(
         share = sum(_explained(w, coach_words) for w in heard) / len(heard)
         if share >= EXPLAINED_SHARE:
             return Verdict(False, "echo of the coach's line")
-    if intent in URGENT_INTENTS and " ".join(heard) in URGENT_OVER_COACH:
+    if intent in URGENT_INTENTS and _urgent_only(heard):
         return Verdict(True, "urgent command over the coach")
     return Verdict(False, "spoken over the coach")
 
@@ -73,6 +73,10 @@ def unblanked(spoken: Iterable[Spoken], blanked: Iterable[tuple[float, float]]) 
             abs(s.start - b0) < SAME_SOUND and abs(s.end - b1) < SAME_SOUND for b0, b1 in cut
         )
     ]
+
+
+def _urgent_only(heard: list[str]) -> bool:
+    return 0 < len(heard) <= URGENT_MAX_WORDS and all(w in URGENT_WORDS for w in heard)
 
 
 def _explained(word: str, coach_words: set[str]) -> bool:

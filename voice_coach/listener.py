@@ -26,7 +26,8 @@ from typing import Protocol
 import numpy as np
 
 from audio_models.echo_canceller import EchoCanceller
-from audio_models.echo_delay import MIN_STRENGTH, estimate_delay
+from audio_models.echo_delay import DelayTracker, estimate_delay
+from audio_models.echo_suppressor import ResidualEchoSuppressor
 from audio_models.recognizer import SAMPLE_RATE, Recognizer
 from voice_coach.echo_filter import ECHO_TAIL
 
@@ -37,10 +38,13 @@ ANCHORS_KEPT = 3000  # chunk start times kept for mapping: about a minute of 20 
 # up to this much *earlier* than the clocks say is still inside the canceller's causal window.
 REFERENCE_LEAD = 0.01
 
-REANCHOR_AFTER = 0.02  # seconds between a chunk's stamp and the reference timeline
-ALIGN_EVERY = 50  # chunks (one second) of microphone audio per alignment measurement
+# Seconds between a chunk's stamp and the sample count before the reference timeline follows the
+# stamp: only lost audio parts them this far. Stamps jitter by tens of milliseconds when the
+# sound server is busy, and following that jitter would shake the echo path under the canceller.
+REANCHOR_AFTER = 0.25
+ALIGN_WINDOW = 25  # chunks (half a second) of microphone audio per alignment measurement
+ALIGN_EVERY = 12  # chunks between measurements: four a second, on overlapping windows
 ALIGN_SEARCH = 0.6  # seconds either side of the clocks' estimate to look for the echo
-ALIGN_TOLERANCE = 0.002  # smaller corrections are left to the adaptive filter
 
 EchoReference = Callable[[float, int], np.ndarray]
 """(monotonic start, sample count) -> what the speaker played then, 16 kHz float."""
@@ -49,6 +53,10 @@ Gate = Callable[[float, float], list[tuple[float, float]]]
 """(monotonic start, end) -> the stretches within it the recognizer must not hear."""
 
 GATE_TAIL = 0.12  # seconds after a gated sound that its echo may still ring in the room
+# A microphone's own hiss, about -70 dBFS, under what the recognizer hears once the echo is
+# taken out: its voice detector calibrates on the quietest input, and next to digital silence
+# even the canceller's faint remnant of the coach, or a blanked stretch, would count as sound.
+COMFORT_NOISE = 32768 * 10 ** (-70 / 20)
 
 
 class Chunk(Protocol):
@@ -93,9 +101,12 @@ class Listener:
         self._blanked: deque[tuple[float, float]] = deque(maxlen=64)
         self._echo_reference = echo_reference
         self._canceller = EchoCanceller() if echo_reference is not None else None
-        self._recent: deque[tuple[float, np.ndarray]] = deque(maxlen=ALIGN_EVERY)
+        self._suppressor = ResidualEchoSuppressor()
+        self._noise = np.random.default_rng(0)
+        self._recent: deque[tuple[float, np.ndarray]] = deque(maxlen=ALIGN_WINDOW)
+        self._since_aligned = 0  # chunks since the last alignment measurement
         self._reference_at: float | None = None  # where the next reference block starts
-        self._echo_shift = 0.0  # measured correction to the clocks' alignment, seconds
+        self._delay = DelayTracker()  # measured correction to the clocks' alignment
         self.utterances: queue.Queue[Utterance] = queue.Queue()
         self._on_error = on_error
         self._last_error: str | None = None
@@ -135,10 +146,13 @@ class Listener:
         self._anchors.append((self._samples_fed, start))
         self._samples_fed += len(pcm) // BYTES_PER_SAMPLE
         try:
+            # The canceller first: blanked audio would teach it that the coach makes no echo.
+            if self._canceller is not None:
+                pcm = self._cancel_echo(pcm, start)
             if self._gate is not None:
                 pcm = self._silence_gated(pcm, start)
             if self._canceller is not None:
-                pcm = self._cancel_echo(pcm, start)
+                pcm = self._add_comfort_noise(pcm)
             transcripts = self.recognizer.accept(pcm)
         except Exception as error:  # a decoder fault must not end the session
             self._report(error)
@@ -181,35 +195,39 @@ class Listener:
     def _cancel_echo(self, pcm: bytes, start: float) -> bytes:
         assert self._canceller is not None and self._echo_reference is not None
         mic = np.frombuffer(pcm, dtype="<i2").astype(np.float64) / 32768.0
-        self._recent.append((start, mic))
-        if len(self._recent) == self._recent.maxlen:
-            self._realign()
         # The reference must run on without seams: follow the sample count, not each chunk's
-        # (jittering) stamp, and re-anchor only when they part by more than a jitter.
+        # (jittering) stamp; slow drift between the two is the delay tracker's business.
         if self._reference_at is None or abs(start - self._reference_at) > REANCHOR_AFTER:
             self._reference_at = start
         at, self._reference_at = self._reference_at, self._reference_at + len(mic) / SAMPLE_RATE
-        reference = self._echo_reference(at + REFERENCE_LEAD + self._echo_shift, len(mic))
-        # The canceller works in whole blocks: sample k out is sample k in, only later, so
-        # the anchors (input sample -> time) stay right for what the recognizer sees.
+        self._recent.append((at, mic))
+        self._since_aligned += 1
+        if len(self._recent) == self._recent.maxlen and self._since_aligned >= ALIGN_EVERY:
+            self._since_aligned = 0
+            self._realign()
+        reference = self._echo_reference(at + REFERENCE_LEAD + self._delay.offset(at), len(mic))
+        # Both stages work in whole 10 ms blocks: sample k out is sample k in, only later (by
+        # at most 30 ms), so the anchors (input sample -> time) stay right within that.
         clean = self._canceller.process(mic, reference)
+        clean = self._suppressor.process(clean, self._canceller.estimate)
         return np.clip(np.round(clean * 32768.0), -32768, 32767).astype("<i2").tobytes()
+
+    def _add_comfort_noise(self, pcm: bytes) -> bytes:
+        samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+        samples += self._noise.normal(0.0, COMFORT_NOISE, len(samples))
+        return np.clip(np.round(samples), -32768, 32767).astype("<i2").tobytes()
 
     def _realign(self) -> None:
         """Measure where the coach's voice really sits in the microphone signal."""
         assert self._echo_reference is not None
         first = self._recent[0][0]
         mic = np.concatenate([m for _, m in self._recent])
-        self._recent.clear()
         span = len(mic) / SAMPLE_RATE
         reference = self._echo_reference(
             first - ALIGN_SEARCH, int((span + 2 * ALIGN_SEARCH) * SAMPLE_RATE)
         )
         lag, strength = estimate_delay(mic, np.asarray(reference, dtype=np.float64))
-        if strength >= MIN_STRENGTH:
-            shift = lag / SAMPLE_RATE - ALIGN_SEARCH
-            if abs(shift - self._echo_shift) > ALIGN_TOLERANCE:
-                self._echo_shift = shift  # the canceller re-learns from the new alignment
+        self._delay.add(first + span / 2, lag / SAMPLE_RATE - ALIGN_SEARCH, strength)
 
     def _run(self) -> None:
         while not self._stop.is_set():

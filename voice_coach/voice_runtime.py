@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from audio_models.errors import AudioModelsError
+from audio_models.recognizer import SAMPLE_RATE
 from intents.catalog import default_catalog
 from voice_coach.clock import MonotonicClock
 from voice_coach.dialogue import Coach
@@ -39,7 +40,7 @@ def build_voice_session(
         note(f"{error} {TEXT_MODE}")
         return None
     try:
-        speaker = Speaker(device=settings.output_device)
+        speaker = Speaker(device=settings.output_device, record=True)
     except AudioModelsError as error:
         microphone.close()
         note(f"{error} {TEXT_MODE}")
@@ -62,6 +63,7 @@ def build_voice_session(
         microphone,
         recognizer,
         on_error=lambda e: note(f"recognizer: {e}"),
+        echo_reference=lambda start, count: speaker.played_audio(start, count, SAMPLE_RATE),
         gate=output.countdown_sounds,
     )
     watchdog = DeviceWatchdog(

@@ -1,0 +1,185 @@
+"""Urgent words spoken over the coach's sentences: heard and acted on, or lost in its voice?
+
+The coach (a recording speaker stream) reads the default routine's cues into the PulseAudio null
+sink; during every other sentence "the user" (a second stream, another voice) says stop or a pain
+word somewhere in the middle. The microphone (the sink's monitor) hears both. The listener runs
+as in a session (PocketSphinx in its child process), once with the echo canceller fed from the
+speaker's output and once, on the very same recorded audio, without it. Printed: the share of
+urgent words acted on, the delay from the end of the word to its transcript, and any intent
+acted on during the sentences where only the coach spoke. Run under `make bench`.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from audio_models.microphone import Microphone
+from audio_models.pocketsphinx_recognizer import PocketSphinxRecognizer
+from audio_models.recognizer import SAMPLE_RATE
+from audio_models.recognizer_process import ProcessRecognizer
+from audio_models.speaker import Playback, Speaker
+from audio_models.tts import Clip, Pyttsx3Synthesizer, trim
+from intents.catalog import default_catalog
+from intents.matcher import IntentMatcher
+from voice_coach.echo_filter import judge
+from voice_coach.engines import make_recognizer
+from voice_coach.listener import Listener, Utterance
+from voice_coach.routine import load_routine
+
+URGENT = [("stop", "stop"), ("ouch", "pain"), ("stop now", "stop"), ("that hurts", "pain")]
+USER_VOICE = "en-us+m3"
+SENTENCES = 16
+VERBOSE = "--verbose" in sys.argv
+GAP = 1.2  # seconds between sentences
+ACT_WITHIN = 1.0  # seconds after the word's end: the issue's bound for stop and pain
+
+
+@dataclass
+class Trial:
+    line: Playback
+    word: str | None
+    intent: str | None
+    said: Playback | None
+
+
+def main() -> None:
+    synth = Pyttsx3Synthesizer()
+    routine = load_routine("upper-back")
+    cues = [t for s in routine.spots for t in (s.placement, s.rolling, s.find, s.breathing)]
+    random.Random(4).shuffle(cues)
+    coach, user, microphone = Speaker(record=True), Speaker(), Microphone()
+    time.sleep(2.0)  # the sound server settles its buffers first
+    chunks: list[tuple[bytes, float]] = []
+    live = Listener(
+        _Recorder(microphone, chunks),
+        ProcessRecognizer(make_recognizer, "pocketsphinx", default_catalog().phrases(), None, True),
+        echo_reference=lambda start, count: coach.played_audio(start, count, SAMPLE_RATE),
+    )
+    live.start()
+    trials = _speak(synth, coach, user, cues[:SENTENCES])
+    time.sleep(2.0)
+    live.stop()
+    for device in (coach, user, microphone):
+        device.close()
+    with_aec = _drain(live)
+    print(f"barge-in over the coach's sentences, {len(trials)} sentences, null sink:")
+    _report("live, with echo cancellation", trials, with_aec)
+    # The same audio again, without the canceller, for comparison.
+    offline = Listener(
+        _NoMicrophone(), PocketSphinxRecognizer(default_catalog().phrases(), live=True)
+    )
+    for pcm, start in chunks:
+        offline.feed(pcm, start)
+    offline.feed(b"\0\0" * SAMPLE_RATE, chunks[-1][1] + 0.02)
+    _report("same audio, no echo cancellation", trials, _drain(offline), latency=False)
+
+
+def _speak(synth, coach: Speaker, user: Speaker, cues: list[str]) -> list[Trial]:
+    rng = random.Random(9)
+    trials = []
+    at = time.monotonic() + 0.5
+    for n, text in enumerate(cues):
+        line = coach.play(synth.render(text), at=at)
+        word = intent = said = None
+        if n % 2 == 1:
+            word, intent = URGENT[(n // 2) % len(URGENT)]
+            clip = _user_clip(word)
+            offset = rng.uniform(1.0, max(1.1, line.end - line.start - clip.duration - 0.3))
+            said = user.play(clip, at=line.start + offset)
+        trials.append(Trial(line, word, intent, said))
+        at = line.end + GAP
+        time.sleep(max(0.0, line.end - time.monotonic()))
+    time.sleep(max(0.0, at - time.monotonic()))
+    return trials
+
+
+def _report(title: str, trials: list[Trial], heard: list[Utterance], latency: bool = True) -> None:
+    matcher = IntentMatcher()
+    spoken = [t.line for t in trials]
+    acted = []
+    for u in heard:
+        intent = matcher.match(u.text).intent if u.text else None
+        if intent and judge(u.text, intent, u.start, u.end, spoken).accept:
+            acted.append((u, intent))
+    hits, delays, phantoms = 0, [], []
+    for t in trials:
+        window = (t.line.start, t.line.end + GAP)
+        inside = [(u, i) for u, i in acted if window[0] <= u.end < window[1]]
+        if t.said is None:
+            phantoms += [f"{i} ({u.text!r})" for u, i in inside]
+            continue
+        match = [u for u, i in inside if i == t.intent]
+        if match and match[0].decoded_at - t.said.end <= ACT_WITHIN:
+            hits += 1
+            delays.append(match[0].decoded_at - t.said.end)
+        phantoms += [f"{i} ({u.text!r})" for u, i in inside if i != t.intent]
+    if VERBOSE:
+        for t in trials:
+            inside = [u for u in heard if t.line.start <= u.end < t.line.end + GAP]
+            said = (
+                f"{t.word!r} at {t.said.start - t.line.start:.1f}-{t.said.end - t.line.start:.1f}"
+                if t.said
+                else "-"
+            )
+            got = [
+                (u.text, round(u.end - t.line.start, 1), _verdict(matcher, u, spoken))
+                for u in inside
+            ]
+            print(f"    {said}: {got}")
+    said = sum(t.said is not None for t in trials)
+    print(f"  {title}: urgent words acted on within {ACT_WITHIN:.0f} s: {hits}/{said}")
+    if latency and delays:
+        ms = sorted(d * 1000 for d in delays)
+        print(
+            f"    word end -> transcript: median {statistics.median(ms):.0f} ms, max {ms[-1]:.0f}"
+        )
+    print(f"    other intents acted on: {len(phantoms)} {phantoms if phantoms else ''}")
+
+
+def _verdict(matcher: IntentMatcher, u: Utterance, spoken: list[Playback]) -> str:
+    intent = matcher.match(u.text).intent if u.text else None
+    return judge(u.text, intent, u.start, u.end, spoken).reason if intent else "no intent"
+
+
+def _drain(listener: Listener) -> list[Utterance]:
+    out = []
+    while not listener.utterances.empty():
+        out.append(listener.utterances.get())
+    return out
+
+
+def _user_clip(text: str) -> Clip:
+    raw = subprocess.run(
+        ["espeak-ng", "-v", USER_VOICE, "--stdout", text], capture_output=True, check=True
+    ).stdout
+    samples = np.frombuffer(raw[44:], dtype="<i2").astype(np.float32) / 32768
+    return Clip(text, trim(samples, 22_050), 22_050)
+
+
+class _Recorder:
+    """The microphone, keeping a copy of every chunk for the comparison run."""
+
+    def __init__(self, microphone: Microphone, chunks: list[tuple[bytes, float]]) -> None:
+        self.microphone, self.chunks = microphone, chunks
+
+    def read(self, timeout: float):
+        chunk = self.microphone.read(timeout)
+        if chunk is not None:
+            self.chunks.append((chunk.pcm, chunk.start))
+        return chunk
+
+
+class _NoMicrophone:
+    def read(self, timeout: float):
+        return None
+
+
+if __name__ == "__main__":
+    main()
