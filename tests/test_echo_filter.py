@@ -54,3 +54,27 @@ def test_other_commands_over_the_coach_are_not_trusted():
 
 def test_unrecognised_speech_over_the_coach_is_dropped_silently():
     assert not judge("", None, 20.0, 20.4, [FIVE]).accept
+
+
+BREATHE = Line("Breathe in, and as you breathe out let your weight sink in.", 0, 4)
+STOP_ON = Line("Stop on the tightest point; it often sends a dull ache toward the shoulder.", 0, 5)
+
+
+def test_a_word_the_coach_said_seconds_earlier_does_not_explain_the_users():
+    # "Stop" opens the line; the user's "stop now" comes three seconds into it.
+    assert judge("stop now", "stop", 3.0, 3.6, [STOP_ON]).accept
+
+
+def test_the_same_word_heard_while_the_coach_says_it_is_echo():
+    assert not judge("stop now", "stop", 0.0, 0.6, [STOP_ON]).accept
+
+
+@pytest.mark.parametrize("text", ["ah ouch", "stop now", "that hurts"])
+def test_short_urgent_phrases_over_the_coach_are_obeyed(text):
+    intent = "stop" if "stop" in text else "pain"
+    assert judge(text, intent, 1.2, 1.8, [BREATHE]).accept
+
+
+@pytest.mark.parametrize("text", ["stop the routine", "end the workout"])
+def test_longer_commands_over_the_coach_are_not(text):
+    assert not judge(text, "stop", 1.2, 1.8, [BREATHE]).accept

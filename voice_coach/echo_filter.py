@@ -27,6 +27,11 @@ URGENT_WORDS = PAIN_SOUNDS | {"stop", "now", "please", "that", "it", "hurts", "p
 URGENT_MAX_WORDS = 3
 SAME_SOUND = 0.05  # seconds: a playback's times as the gate saw them and as reported later
 EXPLAINED_SHARE = 0.5  # this share of the heard words found in the coach's line makes it an echo
+# Seconds either side of a transcript in which the coach must have said a word for it to explain
+# the transcript: a synthesizer speaks at an even pace, so a word's place in the line puts it in
+# time to within this. The coach's "Stop on the tightest point" does not explain a "stop now"
+# said three seconds later.
+WORD_SLACK = 1.0
 
 
 class Spoken(Protocol):
@@ -53,7 +58,7 @@ def judge(
     if not overlapping:
         return Verdict(True, "coach silent")
     heard = [w for w in words(text) if len(w) > 1 or w in ("i", "a")]
-    coach_words = {w for s in overlapping for w in words(s.text)}
+    coach_words = _words_said_between(overlapping, start - WORD_SLACK, end + WORD_SLACK)
     if heard:
         share = sum(_explained(w, coach_words) for w in heard) / len(heard)
         if share >= EXPLAINED_SHARE:
@@ -73,6 +78,20 @@ def unblanked(spoken: Iterable[Spoken], blanked: Iterable[tuple[float, float]]) 
             abs(s.start - b0) < SAME_SOUND and abs(s.end - b1) < SAME_SOUND for b0, b1 in cut
         )
     ]
+
+
+def _words_said_between(spoken: Iterable[Spoken], start: float, end: float) -> set[str]:
+    said: set[str] = set()
+    for line in spoken:
+        line_words = words(line.text)
+        total = sum(len(w) + 1 for w in line_words)
+        position = 0
+        for word in line_words:
+            middle = (position + len(word) / 2) / max(total, 1)
+            position += len(word) + 1
+            if start <= line.start + middle * (line.end - line.start) <= end:
+                said.add(word)
+    return said
 
 
 def _urgent_only(heard: list[str]) -> bool:
