@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from audio_models.microphone import Microphone
+from audio_models.recognizer import SAMPLE_RATE
 from audio_models.recognizer_process import ProcessRecognizer
 from audio_models.speaker import Speaker
 from audio_models.tts import Clip, Pyttsx3Synthesizer, trim
@@ -55,7 +56,7 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="voice-coach-latency-"))
     (folder / "routine.toml").write_text(ROUTINE)
     synth = Pyttsx3Synthesizer()
-    speaker, microphone, user = Speaker(), Microphone(), Speaker()
+    speaker, microphone, user = Speaker(record=True), Microphone(), Speaker()
     time.sleep(3.0)  # the sound server settles its buffers first
     latencies: list[float] = []
     missed = 0
@@ -84,7 +85,13 @@ def _one(routine, synth, speaker, microphone, user, attempt: int) -> float | Non
     recognizer = ProcessRecognizer(
         make_recognizer, "pocketsphinx", default_catalog().phrases(), None, True
     )
-    listener = Listener(microphone, recognizer, on_error=print)
+    listener = Listener(  # wired as in a session: echo cancelled, countdown numbers blanked
+        microphone,
+        recognizer,
+        on_error=print,
+        echo_reference=lambda start, count: speaker.played_audio(start, count, SAMPLE_RATE),
+        gate=output.countdown_sounds,
+    )
     session = VoiceSession(coach, output, listener, lambda s: None, print, clock)
     listener.utterances.put(Utterance("start", 1.0, 0.0, 0.0, 0.0))  # skip the welcome
     runner = threading.Thread(target=session.run, daemon=True)
