@@ -78,3 +78,8 @@ def test_short_urgent_phrases_over_the_coach_are_obeyed(text):
 @pytest.mark.parametrize("text", ["stop the routine", "end the workout"])
 def test_longer_commands_over_the_coach_are_not(text):
     assert not judge(text, "stop", 1.2, 1.8, [BREATHE]).accept
+
+
+@pytest.mark.parametrize("text", ["ah", "ah ah", "ow", "now"])
+def test_a_bare_sound_over_the_coach_is_not_pain(text):
+    assert not judge(text, "pain", 1.2, 1.8, [BREATHE]).accept

@@ -24,6 +24,9 @@ PAIN_SOUNDS = frozenset({"ouch", "ow", "owie", "ah", "aah", "argh"})
 # also produces "all done", "end the workout" and "stop the routine" (from "spot three: the
 # right rhomboids").
 URGENT_WORDS = PAIN_SOUNDS | {"stop", "now", "please", "that", "it", "hurts", "pain"}
+# ...and at least one of these. A bare "ah" or "ow" is what a recognizer makes of a breath or of
+# the coach's own vowels before the echo canceller has locked on; "ouch" and "stop" are not.
+URGENT_CORE = frozenset({"stop", "ouch", "owie", "hurts", "pain", "argh"})
 URGENT_MAX_WORDS = 3
 SAME_SOUND = 0.05  # seconds: a playback's times as the gate saw them and as reported later
 EXPLAINED_SHARE = 0.5  # this share of the heard words found in the coach's line makes it an echo
@@ -95,7 +98,11 @@ def _words_said_between(spoken: Iterable[Spoken], start: float, end: float) -> s
 
 
 def _urgent_only(heard: list[str]) -> bool:
-    return 0 < len(heard) <= URGENT_MAX_WORDS and all(w in URGENT_WORDS for w in heard)
+    return (
+        0 < len(heard) <= URGENT_MAX_WORDS
+        and all(w in URGENT_WORDS for w in heard)
+        and any(w in URGENT_CORE for w in heard)
+    )
 
 
 def _explained(word: str, coach_words: set[str]) -> bool:
