@@ -15,12 +15,7 @@ import time
 import pytest
 
 from audio_models.speaker import Playback, Speaker
-from tests.audio import require_sound_server
-from tests.test_voice_session_live import QuietWatch, user_clip, wait_for
-from voice_coach.dialogue import Coach
-from voice_coach.routine import load_routine
-from voice_coach.settings import Settings
-from voice_coach.voice_runtime import build_voice_session
+from tests.test_voice_session_live import QuietWatch, live_session, user_clip, wait_for
 
 ROUTINE = """
 name = "barge-in-test"
@@ -55,15 +50,8 @@ def next_long_line(session, timeout: float) -> Playback | None:
 
 @pytest.fixture(scope="module")
 def tries(tmp_path_factory):
-    require_sound_server()
-    folder = tmp_path_factory.mktemp("routine")
-    (folder / "routine.toml").write_text(ROUTINE)
-    coach = Coach(load_routine(folder / "routine.toml"), seed=2)
     notes: list[str] = []
-    session = build_voice_session(
-        coach, Settings(engine="pocketsphinx"), notes.append, notes.append
-    )
-    assert session is not None, notes
+    _, session = live_session(tmp_path_factory, ROUTINE, 2, notes.append, notes.append)
     user = Speaker()
     runner = threading.Thread(target=session.run, daemon=True)
     said: list[tuple[Playback, Playback]] = []  # (the coach's sentence, the user's word)

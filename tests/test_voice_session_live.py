@@ -73,18 +73,25 @@ def playing(session: VoiceSession, text: str) -> bool:
     return any(p.text == text and p.start <= now < p.end for p in session.output.spoken(now - 5))
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory) -> Run:
+def live_session(tmp_path_factory, routine: str, seed: int, print_line, note):
+    """(coach, session) assembled as ``voice-coach session`` does, on the null sink."""
     require_sound_server()
     folder = tmp_path_factory.mktemp("routine")
-    (folder / "routine.toml").write_text(ROUTINE)
-    coach = Coach(load_routine(folder / "routine.toml"), seed=5)
-    printed: list[str] = []
+    (folder / "routine.toml").write_text(routine)
+    coach = Coach(load_routine(folder / "routine.toml"), seed=seed)
     notes: list[str] = []
     session = build_voice_session(
-        coach, Settings(engine="pocketsphinx"), printed.append, notes.append
+        coach, Settings(engine="pocketsphinx"), print_line, lambda s: (notes.append(s), note(s))
     )
     assert session is not None, notes
+    return coach, session
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> Run:
+    printed: list[str] = []
+    notes: list[str] = []
+    coach, session = live_session(tmp_path_factory, ROUTINE, 5, printed.append, notes.append)
     user = Speaker()
     runner = threading.Thread(target=session.run, daemon=True)
     try:
