@@ -57,15 +57,19 @@ def main() -> None:
     coach, user, microphone = Speaker(record=True), Speaker(), Microphone()
     time.sleep(2.0)  # the sound server settles its buffers first
     chunks: list[tuple[bytes, float]] = []
-    live = Listener(
+    recognizer = ProcessRecognizer(
+        make_recognizer, "pocketsphinx", default_catalog().phrases(), None, True
+    )
+    live = Listener(  # as a session wires it (no countdown here, so no gate)
         _Recorder(microphone, chunks),
-        ProcessRecognizer(make_recognizer, "pocketsphinx", default_catalog().phrases(), None, True),
+        recognizer,
         echo_reference=lambda start, count: coach.played_audio(start, count, SAMPLE_RATE),
     )
     live.start()
     trials = _speak(synth, coach, user, cues[:SENTENCES])
     time.sleep(2.0)
     live.stop()
+    recognizer.close()
     for device in (coach, user, microphone):
         device.close()
     with_aec = _drain(live)
