@@ -10,6 +10,12 @@ so a "stop" said during the countdown would always be fused with a number into o
 the recognizer cannot make sense of. The coach knows exactly when each number sounds, so the
 listener blanks those moments (a ``gate``): the user's words between numbers reach the
 recognizer alone. Words said right on top of a number are lost; the user says them again.
+
+With an ``echo_reference`` (what the speaker played, by time), the coach's voice is taken out of
+the microphone signal before recognition: the delay tracker finds where the echo sits, the
+adaptive canceller removes it, the residual suppressor quietens what is left, and a faint
+comfort noise stands in for the silence. Then "stop" said over one of the coach's sentences
+reaches the recognizer nearly on its own.
 """
 
 from __future__ import annotations
