@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from audio_models.pcm import PairedBlocks
+
 BLOCK = 160  # samples per step: 10 ms at 16 kHz
 PARTITIONS = 8  # filter length = BLOCK * PARTITIONS: 80 ms of echo path
 STEP = 0.5  # normalised step size; large, since a loudspeaker-to-microphone path changes slowly
@@ -37,8 +39,7 @@ class EchoCanceller:
         self._power = np.full(block + 1, REGULARISATION)
         self._background_energy = 0.0
         self._foreground_energy = 0.0
-        self._pending_mic = np.zeros(0, dtype=np.float64)
-        self._pending_ref = np.zeros(0, dtype=np.float64)
+        self._pending = PairedBlocks(block)
         self.estimate = np.zeros(0, dtype=np.float64)  # the echo removed by the last process()
 
     def process(self, microphone: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -47,14 +48,8 @@ class EchoCanceller:
         Output comes in whole blocks: sample k out is sample k in, only later. ``estimate``
         then holds the echo that was subtracted from those same samples.
         """
-        if len(microphone) != len(reference):
-            raise ValueError("microphone and reference must have the same length")
-        self._pending_mic = np.concatenate([self._pending_mic, microphone.astype(np.float64)])
-        self._pending_ref = np.concatenate([self._pending_ref, reference.astype(np.float64)])
         errors, estimates = [], []
-        while len(self._pending_mic) >= self.block:
-            mic, self._pending_mic = np.split(self._pending_mic, [self.block])
-            ref, self._pending_ref = np.split(self._pending_ref, [self.block])
+        for mic, ref in self._pending.feed(microphone, reference):
             error, estimate = self._step(mic, ref)
             errors.append(error)
             estimates.append(estimate)

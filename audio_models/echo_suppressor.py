@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from audio_models.pcm import PairedBlocks
+
 HOP = 160  # samples: 10 ms at 16 kHz
 OVER_SUBTRACT = 4.0  # how far above the expected leak a band must be to count as the user
 FLOOR = 0.03  # about -30 dB: suppressed bands keep a trace, so the result never sounds gated
@@ -33,20 +35,11 @@ class ResidualEchoSuppressor:
         self._overlap = np.zeros(hop)
         self._leak = np.full(hop + 1, LEAK_START)
         self._echo_power = np.zeros(hop + 1)
-        self._pending_error = np.zeros(0)
-        self._pending_echo = np.zeros(0)
+        self._pending = PairedBlocks(hop)
 
     def process(self, error: np.ndarray, echo: np.ndarray) -> np.ndarray:
         """Suppressed samples; the output runs ``hop`` samples behind the input."""
-        if len(error) != len(echo):
-            raise ValueError("error and echo estimate must have the same length")
-        self._pending_error = np.concatenate([self._pending_error, error])
-        self._pending_echo = np.concatenate([self._pending_echo, echo])
-        out = []
-        while len(self._pending_error) >= self.hop:
-            e, self._pending_error = np.split(self._pending_error, [self.hop])
-            y, self._pending_echo = np.split(self._pending_echo, [self.hop])
-            out.append(self._frame(e, y))
+        out = [self._frame(e, y) for e, y in self._pending.feed(error, echo)]
         return np.concatenate(out) if out else np.zeros(0)
 
     def _frame(self, error: np.ndarray, echo: np.ndarray) -> np.ndarray:

@@ -41,3 +41,28 @@ def to_recognizer_pcm(samples: np.ndarray, rate: int) -> bytes:
     """Any-rate, any-channel PCM array to the 16 kHz mono s16le bytes recognizers take."""
     mono = to_float(to_mono(samples))
     return to_s16(resample(mono, rate, SAMPLE_RATE)).tobytes()
+
+
+class PairedBlocks:
+    """Two sample streams fed in step, handed back in whole, equal blocks of ``size``.
+
+    Block-wise filters (the echo canceller, the suppressor) take whatever chunk sizes the
+    microphone delivers; what does not fill a block waits for the next call.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._first = np.zeros(0, dtype=np.float64)
+        self._second = np.zeros(0, dtype=np.float64)
+
+    def feed(self, first: np.ndarray, second: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Add equal-length pieces of both streams; return every block now complete."""
+        if len(first) != len(second):
+            raise ValueError("the two streams must be fed the same number of samples")
+        self._first = np.concatenate([self._first, first.astype(np.float64)])
+        self._second = np.concatenate([self._second, second.astype(np.float64)])
+        whole = len(self._first) // self.size * self.size
+        firsts = self._first[:whole].reshape(-1, self.size)
+        seconds = self._second[:whole].reshape(-1, self.size)
+        self._first, self._second = self._first[whole:], self._second[whole:]
+        return list(zip(firsts, seconds, strict=True))

@@ -62,7 +62,7 @@ class Speaker:
     ) -> None:
         self._device, self._latency = device, latency
         self._record = record
-        self.history: OutputHistory | None = None
+        self._history: OutputHistory | None = None
         self._requested_rate = samplerate
         self._lock = threading.Lock()
         self._clips: list[_Scheduled] = []
@@ -125,7 +125,7 @@ class Speaker:
 
         The echo canceller's reference; silence unless the speaker was opened with ``record``.
         """
-        history = self.history
+        history = self._history
         if history is None:
             return np.zeros(count, dtype=np.float32)
         return history.segment(start, count, rate)
@@ -156,8 +156,8 @@ class Speaker:
                 latency=self._latency,
                 callback=self._callback,
             )
-            if self._record and (self.history is None or self.history.rate != self._rate):
-                self.history = OutputHistory(self._rate)
+            if self._record and (self._history is None or self._history.rate != self._rate):
+                self._history = OutputHistory(self._rate)
             self._stream.start()
         except (sd.PortAudioError, ValueError) as error:
             raise open_stream_error("speaker", self._device, error) from error
@@ -183,8 +183,8 @@ class Speaker:
             if timing.outputBufferDacTime <= 0:  # some host APIs report no timing
                 dac = now
             self._mix(out, frames, dac, now)
-            if self.history is not None:
-                self.history.append(dac, out)
+            if self._history is not None:
+                self._history.append(dac, out)
         except Exception:  # never raise into PortAudio: that would stop the stream for good
             self.callback_errors += 1
 

@@ -106,8 +106,9 @@ class Listener:
         self._gate = gate
         self._blanked: deque[tuple[float, float]] = deque(maxlen=64)
         self._echo_reference = echo_reference
-        self._canceller = EchoCanceller() if echo_reference is not None else None
-        self._suppressor = ResidualEchoSuppressor()
+        cancelling = echo_reference is not None
+        self._canceller = EchoCanceller() if cancelling else None
+        self._suppressor = ResidualEchoSuppressor() if cancelling else None
         self._noise = np.random.default_rng(0)
         self._recent: deque[tuple[float, np.ndarray]] = deque(maxlen=ALIGN_WINDOW)
         self._since_aligned = 0  # chunks since the last alignment measurement
@@ -199,7 +200,8 @@ class Listener:
         return samples.tobytes()
 
     def _cancel_echo(self, pcm: bytes, start: float) -> bytes:
-        assert self._canceller is not None and self._echo_reference is not None
+        assert self._canceller is not None and self._suppressor is not None
+        assert self._echo_reference is not None
         mic = np.frombuffer(pcm, dtype="<i2").astype(np.float64) / 32768.0
         # The reference must run on without seams: follow the sample count, not each chunk's
         # (jittering) stamp; slow drift between the two is the delay tracker's business.
