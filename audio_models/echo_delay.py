@@ -65,6 +65,11 @@ class DelayTracker:
         self._candidate = None
         self._points = [*self._points[-(KEEP - 1) :], (at, offset)]
 
+    @property
+    def locked(self) -> bool:
+        """Whether the echo has been found (two agreeing measurements)."""
+        return bool(self._points)
+
     def offset(self, at: float) -> float:
         """The offset expected at monotonic ``at`` (0 before any measurement)."""
         if not self._points:

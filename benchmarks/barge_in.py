@@ -110,7 +110,7 @@ def _report(title: str, trials: list[Trial], heard: list[Utterance], latency: bo
     acted = []
     for u in heard:
         intent = matcher.match(u.text).intent if u.text else None
-        if intent and judge(u.text, intent, u.start, u.end, spoken).accept:
+        if intent and judge(u.text, intent, u.start, u.end, spoken, u.echo_cancelled).accept:
             acted.append((u, intent))
     hits, delays, phantoms = 0, [], []
     for t in trials:
@@ -149,7 +149,11 @@ def _report(title: str, trials: list[Trial], heard: list[Utterance], latency: bo
 
 def _verdict(matcher: IntentMatcher, u: Utterance, spoken: list[Playback]) -> str:
     intent = matcher.match(u.text).intent if u.text else None
-    return judge(u.text, intent, u.start, u.end, spoken).reason if intent else "no intent"
+    return (
+        judge(u.text, intent, u.start, u.end, spoken, u.echo_cancelled).reason
+        if intent
+        else "no intent"
+    )
 
 
 def _drain(listener: Listener) -> list[Utterance]:

@@ -83,3 +83,8 @@ def test_longer_commands_over_the_coach_are_not(text):
 @pytest.mark.parametrize("text", ["ah", "ah ah", "ow", "now"])
 def test_a_bare_sound_over_the_coach_is_not_pain(text):
     assert not judge(text, "pain", 1.2, 1.8, [BREATHE]).accept
+
+
+def test_a_bare_ow_over_the_coach_is_pain_once_the_coachs_voice_is_cancelled():
+    assert judge("ow", "pain", 1.2, 1.8, [BREATHE], echo_cancelled=True).accept
+    assert not judge("ah", "pain", 1.2, 1.8, [BREATHE], echo_cancelled=True).accept

@@ -189,7 +189,7 @@ def acted_on_over_the_coach(word: str, cancel_echo: bool, into: float = 1.5) -> 
     while not listener.utterances.empty():
         u = listener.utterances.get()
         intent = matcher.match(u.text).intent if u.text else None
-        if intent and judge(u.text, intent, u.start, u.end, played).accept:
+        if intent and judge(u.text, intent, u.start, u.end, played, u.echo_cancelled).accept:
             acted.append(intent)
     return acted
 

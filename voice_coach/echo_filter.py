@@ -24,9 +24,11 @@ PAIN_SOUNDS = frozenset({"ouch", "ow", "owie", "ah", "aah", "argh"})
 # also produces "all done", "end the workout" and "stop the routine" (from "spot three: the
 # right rhomboids").
 URGENT_WORDS = PAIN_SOUNDS | {"stop", "now", "please", "that", "it", "hurts", "pain"}
-# ...and at least one of these. A bare "ah" or "ow" is what a recognizer makes of a breath or of
-# the coach's own vowels before the echo canceller has locked on; "ouch" and "stop" are not.
+# ...and at least one of these. A bare "ah" is what a recognizer makes of a breath, and "ow" what
+# it makes of the coach's own vowels until the echo canceller has learned them; "ouch" and "stop"
+# are neither. Once the coach's voice is cancelled, a bare "ow" is the user.
 URGENT_CORE = frozenset({"stop", "ouch", "owie", "hurts", "pain", "argh"})
+URGENT_CORE_CANCELLED = URGENT_CORE | {"ow"}
 URGENT_MAX_WORDS = 3
 SAME_SOUND = 0.05  # seconds: a playback's times as the gate saw them and as reported later
 EXPLAINED_SHARE = 0.5  # this share of the heard words found in the coach's line makes it an echo
@@ -54,9 +56,17 @@ class Verdict:
 
 
 def judge(
-    text: str, intent: str | None, start: float, end: float, spoken: Iterable[Spoken]
+    text: str,
+    intent: str | None,
+    start: float,
+    end: float,
+    spoken: Iterable[Spoken],
+    echo_cancelled: bool = False,
 ) -> Verdict:
-    """Decide whether a transcript heard between ``start`` and ``end`` is the user's."""
+    """Decide whether a transcript heard between ``start`` and ``end`` is the user's.
+
+    ``echo_cancelled``: the coach's voice was being taken out of the microphone signal then.
+    """
     overlapping = [s for s in spoken if s.start < end and s.end + ECHO_TAIL > start]
     if not overlapping:
         return Verdict(True, "coach silent")
@@ -66,7 +76,8 @@ def judge(
         share = sum(_explained(w, coach_words) for w in heard) / len(heard)
         if share >= EXPLAINED_SHARE:
             return Verdict(False, "echo of the coach's line")
-    if intent in URGENT_INTENTS and _urgent_only(heard):
+    core = URGENT_CORE_CANCELLED if echo_cancelled else URGENT_CORE
+    if intent in URGENT_INTENTS and _urgent_only(heard, core):
         return Verdict(True, "urgent command over the coach")
     return Verdict(False, "spoken over the coach")
 
@@ -97,11 +108,11 @@ def _words_said_between(spoken: Iterable[Spoken], start: float, end: float) -> s
     return said
 
 
-def _urgent_only(heard: list[str]) -> bool:
+def _urgent_only(heard: list[str], core: frozenset[str]) -> bool:
     return (
         0 < len(heard) <= URGENT_MAX_WORDS
         and all(w in URGENT_WORDS for w in heard)
-        and any(w in URGENT_CORE for w in heard)
+        and any(w in core for w in heard)
     )
 
 

@@ -63,6 +63,9 @@ GATE_TAIL = 0.12  # seconds after a gated sound that its echo may still ring in 
 # taken out: its voice detector calibrates on the quietest input, and next to digital silence
 # even the canceller's faint remnant of the coach, or a blanked stretch, would count as sound.
 COMFORT_NOISE = 32768 * 10 ** (-70 / 20)
+# Seconds from finding the echo until the canceller is trusted to have learned it: before that,
+# the coach's own vowels still come through as "ow".
+CANCELLER_WARM_UP = 3.0
 
 
 class Chunk(Protocol):
@@ -88,6 +91,8 @@ class Utterance:
     # Stretches (monotonic start, end) inside it that were blanked before the recognizer: sounds
     # there (the countdown's numbers) cannot have been heard, so they cannot be its echo.
     blanked: tuple[tuple[float, float], ...] = ()
+    # Whether the coach's voice was being cancelled (and the canceller warmed up) when it began.
+    echo_cancelled: bool = False
 
 
 class Listener:
@@ -114,6 +119,7 @@ class Listener:
         self._since_aligned = 0  # chunks since the last alignment measurement
         self._reference_at: float | None = None  # where the next reference block starts
         self._delay = DelayTracker()  # measured correction to the clocks' alignment
+        self._locked_at: float | None = None  # when the echo was first found
         self.utterances: queue.Queue[Utterance] = queue.Queue()
         self._on_error = on_error
         self._last_error: str | None = None
@@ -179,6 +185,8 @@ class Listener:
                     end=end,
                     decoded_at=time.monotonic(),
                     blanked=blanked,
+                    echo_cancelled=self._locked_at is not None
+                    and begin - self._locked_at >= CANCELLER_WARM_UP,
                 )
             )
 
@@ -236,6 +244,8 @@ class Listener:
         )
         lag, strength = estimate_delay(mic, np.asarray(reference, dtype=np.float64))
         self._delay.add(first + span / 2, lag / SAMPLE_RATE - ALIGN_SEARCH, strength)
+        if self._locked_at is None and self._delay.locked:
+            self._locked_at = first + span
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -138,7 +138,14 @@ class VoiceSession:
         match = self.matcher.match(utterance.text) if utterance.text else None
         intent = match.intent if match else None
         spoken = unblanked(self.output.spoken(since=utterance.start - 60.0), utterance.blanked)
-        verdict = judge(utterance.text, intent, utterance.start, utterance.end, spoken)
+        verdict = judge(
+            utterance.text,
+            intent,
+            utterance.start,
+            utterance.end,
+            spoken,
+            utterance.echo_cancelled,
+        )
         if not verdict.accept:
             self.log.ignored.append((utterance, verdict.reason))
             return
