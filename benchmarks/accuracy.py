@@ -34,17 +34,10 @@ _recognizer = None
 
 
 def make(engine: str, model: str | None):
-    """The recognizer under test, built from the catalog's phrase list."""
-    phrases = default_catalog().phrases()
-    try:
-        from voice_coach.engines import make_recognizer
-    except ImportError:
-        make_recognizer = None
-    if make_recognizer is not None:
-        return make_recognizer(engine, phrases, model)
-    from audio_models.pocketsphinx_recognizer import PocketSphinxRecognizer
+    """The recognizer under test, built from the catalog as a session builds it."""
+    from voice_coach.engines import make_recognizer
 
-    return PocketSphinxRecognizer(phrases)
+    return make_recognizer(engine, default_catalog(), model)
 
 
 def _init(engine: str, model: str | None) -> None:

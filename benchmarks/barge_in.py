@@ -21,7 +21,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from audio_models.microphone import Microphone
-from audio_models.pocketsphinx_recognizer import PocketSphinxRecognizer
 from audio_models.recognizer import SAMPLE_RATE
 from audio_models.recognizer_process import ProcessRecognizer
 from audio_models.speaker import Playback, Speaker
@@ -57,9 +56,7 @@ def main() -> None:
     coach, user, microphone = Speaker(record=True), Speaker(), Microphone()
     time.sleep(2.0)  # the sound server settles its buffers first
     chunks: list[tuple[bytes, float]] = []
-    recognizer = ProcessRecognizer(
-        make_recognizer, "pocketsphinx", default_catalog().phrases(), None, True
-    )
+    recognizer = ProcessRecognizer(make_recognizer, "pocketsphinx", default_catalog(), None, True)
     live = Listener(  # as a session wires it (no countdown here, so no gate)
         _Recorder(microphone, chunks),
         recognizer,
@@ -77,7 +74,7 @@ def main() -> None:
     _report("live, with echo cancellation", trials, with_aec)
     # The same audio again, without the canceller, for comparison.
     offline = Listener(
-        _NoMicrophone(), PocketSphinxRecognizer(default_catalog().phrases(), live=True)
+        _NoMicrophone(), make_recognizer("pocketsphinx", default_catalog(), live=True)
     )
     for pcm, start in chunks:
         offline.feed(pcm, start)

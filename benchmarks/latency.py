@@ -82,9 +82,7 @@ def _one(routine, synth, speaker, microphone, user, attempt: int) -> float | Non
     clock = MonotonicClock()
     output = SpeechOutput(clock, lambda s: None, print, synth, speaker)
     output.prepare()
-    recognizer = ProcessRecognizer(
-        make_recognizer, "pocketsphinx", default_catalog().phrases(), None, True
-    )
+    recognizer = ProcessRecognizer(make_recognizer, "pocketsphinx", default_catalog(), None, True)
     listener = Listener(  # wired as in a session: echo cancelled, countdown numbers blanked
         microphone,
         recognizer,

@@ -62,6 +62,21 @@ class Catalog:
                 seen[phrase] = None
         return list(seen)
 
+    def sentences(self) -> list[str]:
+        """Every phrase the way people wrap it: after a polite opening ("could you ..."), after a
+        one-word filler ("okay ..."), before "please", and bare as often as all those together.
+
+        A recognizer's language model learns from these how commands start and end, and
+        (from the repeats) that a bare command is as likely as a wrapped one; the matcher takes
+        the same words off again.
+        """
+        openers = [*self.language.carriers, *(f for f in self.language.fillers if " " not in f)]
+        out: list[str] = []
+        for phrase in self.phrases():
+            wrapped = [f"{opener} {phrase}" for opener in openers] + [f"{phrase} please"]
+            out += wrapped + [phrase] * len(wrapped)
+        return out
+
     def phrases_by_intent(self) -> dict[str, tuple[str, ...]]:
         """Intent name to its phrases."""
         return {intent.name: intent.phrases for intent in self.intents}

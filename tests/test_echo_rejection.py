@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from audio_models.pcm import to_recognizer_pcm
-from audio_models.pocketsphinx_recognizer import PocketSphinxRecognizer
 from audio_models.speaker import Playback
 from audio_models.tts import Pyttsx3Synthesizer
 from intents.catalog import default_catalog
@@ -15,6 +14,7 @@ from intents.matcher import IntentMatcher
 from tests.audio import ESPEAK_RATE, speech
 from tests.scripted import coach_lines, run_script
 from voice_coach.echo_filter import judge, unblanked
+from voice_coach.engines import make_recognizer
 from voice_coach.listener import Listener
 
 GAP = 0.5  # seconds between lines, as when the coach pauses between sentences
@@ -36,7 +36,7 @@ def test_every_line_of_the_default_routine_heard_back_gives_no_intent():
     lines = every_routine_line()
     assert len(lines) > 80
     synth = Pyttsx3Synthesizer()
-    listener = Listener(_NoMicrophone(), PocketSphinxRecognizer(default_catalog().phrases()))
+    listener = Listener(_NoMicrophone(), make_recognizer("pocketsphinx", default_catalog()))
     rng = np.random.default_rng(7)
     spoken: list[Playback] = []
     clock = 0.0
@@ -99,7 +99,7 @@ def acted_on_in_countdown(gated: bool) -> list[str]:
 
     listener = Listener(
         _NoMicrophone(),
-        PocketSphinxRecognizer(default_catalog().phrases()),
+        make_recognizer("pocketsphinx", default_catalog()),
         gate=numbers if gated else None,
     )
     for offset in range(0, len(pcm), 640):  # 20 ms chunks, as from the microphone
@@ -177,7 +177,7 @@ def acted_on_over_the_coach(word: str, cancel_echo: bool, into: float = 1.5) -> 
 
     listener = Listener(
         _NoMicrophone(),
-        PocketSphinxRecognizer(default_catalog().phrases()),
+        make_recognizer("pocketsphinx", default_catalog()),
         echo_reference=reference if cancel_echo else None,
     )
     pcm = np.clip(mic, -32768, 32767).astype(np.int16).tobytes()

@@ -196,3 +196,14 @@ def test_scores_cover_every_intent():
     scores = MATCHER.scores("a little harder")
     assert set(scores) == set(default_catalog().names())
     assert max(scores, key=scores.get) == "harder"
+
+
+def test_sentences_wrap_every_phrase_as_people_say_it():
+    catalog = default_catalog()
+    sentences = set(catalog.sentences())
+    assert set(catalog.phrases()) <= sentences
+    assert {"could you go harder", "okay stop", "stop please", "um next spot"} <= sentences
+    # Bare as often as wrapped: a model learned from these must not expect an opening.
+    language = catalog.language
+    openers = len(language.carriers) + sum(1 for f in language.fillers if " " not in f)
+    assert catalog.sentences().count("stop") == openers + 1

@@ -10,7 +10,6 @@ import pytest
 from audio_models.pcm import resample, to_recognizer_pcm
 from audio_models.pocketsphinx_recognizer import (
     PocketSphinxRecognizer,
-    jsgf,
     pronounce_from_pieces,
 )
 from intents.catalog import default_catalog
@@ -20,7 +19,8 @@ from tests.audio import ESPEAK_RATE, recognizer_pcm, silence, speech
 
 @pytest.fixture(scope="module")
 def recognizer() -> PocketSphinxRecognizer:
-    return PocketSphinxRecognizer(default_catalog().phrases())
+    catalog = default_catalog()
+    return PocketSphinxRecognizer(catalog.phrases(), catalog.sentences())
 
 
 def decode(recognizer: PocketSphinxRecognizer, pcm: bytes, chunk: int = 4000):
@@ -80,9 +80,31 @@ def test_out_of_dictionary_words_get_pronunciations_from_pieces(recognizer):
     assert pronounce_from_pieces("xq", lookup) is None
 
 
-def test_grammar_is_generated_from_the_phrases():
-    grammar = jsgf(["stop", "go a bit harder"])
-    assert "public <command>" in grammar and "go a bit harder" in grammar
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my brother drives a red truck",
+        "the garden needs rain this week",
+        "we should paint the kitchen",
+        "where is the newspaper",
+    ],
+)
+def test_chatter_decodes_to_no_command(recognizer, text):
+    # A grammar of commands alone would force every one of these onto some command.
+    results = decode(recognizer, recognizer_pcm(silence(0.5), speech(text), silence(0.6)))
+    assert results
+    assert [IntentMatcher().match(r.text).intent for r in results] == [None] * len(results)
+
+
+def test_grammar_and_language_model_come_from_the_phrases_and_sentences_given():
+    recognizer = PocketSphinxRecognizer(["stop", "stop"], ["please unpause the ball for me"])
+    assert recognizer.phrases == ["stop"]
+    assert recognizer.sentences == ["please unpause the ball for me"]
+    long = recognizer_pcm(silence(0.5), speech("please unpause the ball for me"), silence(0.6))
+    assert [r.text for r in decode(recognizer, long)] == ["please unpause the ball for me"]
+    # A short utterance goes to the grammar, where "stop" is all there is.
+    short = recognizer_pcm(silence(0.5), speech("stop"), silence(0.6))
+    assert [r.text for r in decode(recognizer, short)] == ["stop"]
 
 
 def test_wrong_rate_is_a_clear_error():
@@ -107,13 +129,19 @@ def test_sound_that_never_pauses_is_cut_into_bounded_pieces(recognizer):
 def test_live_decoding_ahead_changes_no_result_and_is_used():
     # Several commands in one stream, as from a microphone in 20 ms chunks.
     parts = [silence(0.5)]
-    for text, voice in [("harder", "en-us"), ("stop", "en-us+m3"), ("a little softer", "en-us")]:
+    # Two short commands (the grammar) and a sentence (the language model).
+    for text, voice in [
+        ("harder", "en-us"),
+        ("stop", "en-us+m3"),
+        ("could you press harder", "en-us"),
+    ]:
         parts += [speech(text, voice), silence(0.8)]
     pcm = recognizer_pcm(*parts)
-    phrases = default_catalog().phrases()
-    live = PocketSphinxRecognizer(phrases, live=True)
-    expected = decode(PocketSphinxRecognizer(phrases), pcm, chunk=640)
+    lists = default_catalog().phrases(), default_catalog().sentences()
+    live = PocketSphinxRecognizer(*lists, live=True)
+    expected = decode(PocketSphinxRecognizer(*lists), pcm, chunk=640)
     got = decode(live, pcm, chunk=640)
-    assert [t.text for t in expected] == ["harder", "stop", "a little softer"]
+    matcher = IntentMatcher()
+    assert [matcher.match(t.text).intent for t in expected] == ["harder", "stop", "harder"]
     assert got == expected
     assert live.decoded_ahead == len(expected)

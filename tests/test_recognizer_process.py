@@ -34,7 +34,7 @@ def test_decodes_in_a_child_process_like_in_process():
 
 def test_a_load_error_in_the_child_reaches_the_caller_as_its_sentence():
     with pytest.raises(EngineUnavailable, match="16000 Hz"):
-        ProcessRecognizer(PocketSphinxRecognizer, ["stop"], 8000)
+        ProcessRecognizer(PocketSphinxRecognizer, ["stop"], None, 8000)
 
 
 def test_ctrl_c_leaves_the_child_decoding_until_the_parent_closes_it():

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from audio_models.errors import ModelError
 from audio_models.recognizer import Recognizer
+from intents.catalog import Catalog
 
 ENGINES = ("auto", "pocketsphinx", "vosk")
 
 
 def make_recognizer(
-    engine: str, phrases: Sequence[str], model: str | None = None, live: bool = False
+    engine: str, catalog: Catalog, model: str | None = None, live: bool = False
 ) -> Recognizer:
-    """A recognizer restricted to ``phrases``.
+    """A recognizer for the commands of ``catalog``.
+
+    Vosk is restricted to the catalog's phrases (plus unknown words); PocketSphinx builds a
+    grammar from them and a language model from the phrases as people wrap them
+    (``Catalog.sentences``).
 
     ``auto`` is Vosk when ``model`` (or, without it, an installed model) is found, else
     PocketSphinx, which needs no download. ``model`` only matters to Vosk; ``live`` (results as
@@ -31,7 +34,7 @@ def make_recognizer(
         if path is not None:
             from audio_models.vosk_recognizer import VoskRecognizer
 
-            return VoskRecognizer(path, phrases)
+            return VoskRecognizer(path, catalog.phrases())
         if engine == "vosk":
             from audio_models.vosk_recognizer import INSTALL_HINT
 
@@ -40,4 +43,4 @@ def make_recognizer(
             )
     from audio_models.pocketsphinx_recognizer import PocketSphinxRecognizer
 
-    return PocketSphinxRecognizer(phrases, live=live)
+    return PocketSphinxRecognizer(catalog.phrases(), catalog.sentences(), live=live)

@@ -48,7 +48,7 @@ def build_voice_session(
     try:
         # Its own process: a decode holds the GIL and would starve the audio callbacks.
         recognizer = ProcessRecognizer(
-            make_recognizer, settings.engine, default_catalog().phrases(), settings.model, True
+            make_recognizer, settings.engine, default_catalog(), settings.model, True
         )
     except AudioModelsError as error:
         microphone.close()

@@ -76,13 +76,13 @@ def _voices() -> int:
 
 
 def _recognizers() -> int:
-    from audio_models.pocketsphinx_recognizer import PocketSphinxRecognizer
     from intents.catalog import default_catalog
+    from voice_coach.engines import make_recognizer
 
     print("Recognizer engines:")
     started = time.perf_counter()
     try:
-        recognizer = PocketSphinxRecognizer(default_catalog().phrases())
+        recognizer = make_recognizer("pocketsphinx", default_catalog())
     except AudioModelsError as error:
         print(f"  pocketsphinx: {error}")
         return 1

@@ -47,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Decode every file; exit 0 when all were decoded, 1 when any (or the engine) failed."""
     try:
-        recognizer = make_recognizer(args.engine, default_catalog().phrases(), args.model)
+        recognizer = make_recognizer(args.engine, default_catalog(), args.model)
     except AudioModelsError as error:
         print(f"voice-coach: {error}", file=sys.stderr)
         return 1
