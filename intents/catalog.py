@@ -11,6 +11,8 @@ from pathlib import Path
 from intents.normalize import words
 from intents.templates import TemplateError, expand
 
+OPENINGS = 6  # polite openings or fillers put before each phrase in Catalog.sentences
+
 NO_INTENT = None
 """What the matcher returns for text that is none of the catalog's intents."""
 
@@ -63,17 +65,19 @@ class Catalog:
         return list(seen)
 
     def sentences(self) -> list[str]:
-        """Every phrase the way people wrap it: after a polite opening ("could you ..."), after a
-        one-word filler ("okay ..."), before "please", and bare as often as all those together.
+        """Every phrase the way people wrap it: after polite openings ("could you ...") and
+        one-word fillers ("okay ..."), before "please", and bare as often as wrapped.
 
         A recognizer's language model learns from these how commands start and end, and
         (from the repeats) that a bare command is as likely as a wrapped one; the matcher takes
-        the same words off again.
+        the same words off again. Each phrase gets a few openings, taken in turn, so that every
+        opening meets every kind of phrase without multiplying the list by all of them.
         """
         openers = [*self.language.carriers, *(f for f in self.language.fillers if " " not in f)]
         out: list[str] = []
-        for phrase in self.phrases():
-            wrapped = [f"{opener} {phrase}" for opener in openers] + [f"{phrase} please"]
+        for n, phrase in enumerate(self.phrases()):
+            chosen = (openers[(n * OPENINGS + k) % len(openers)] for k in range(OPENINGS))
+            wrapped = [f"{opener} {phrase}" for opener in chosen] + [f"{phrase} please"]
             out += wrapped + [phrase] * len(wrapped)
         return out
 

@@ -145,3 +145,18 @@ def test_live_decoding_ahead_changes_no_result_and_is_used():
     assert [matcher.match(t.text).intent for t in expected] == ["harder", "stop", "harder"]
     assert got == expected
     assert live.decoded_ahead == len(expected)
+
+
+def test_signal_to_noise_tells_a_quiet_room_from_steady_noise():
+    from audio_models.pocketsphinx_recognizer import NOISY_SNR, signal_to_noise
+
+    voice = speech("hold on a second please")
+    clean = recognizer_pcm(silence(0.3), voice, silence(0.3))
+    samples = np.frombuffer(clean, dtype=np.int16).astype(np.float64)
+    noise = np.random.default_rng(5).normal(0, 1, len(samples))
+    loud = np.sqrt(np.mean(samples**2))
+    noisy = samples + noise * loud / 10 ** (10 / 20)  # white noise 10 dB under the speech
+    noisy_pcm = np.clip(noisy, -32768, 32767).astype(np.int16).tobytes()
+    assert signal_to_noise(clean) > NOISY_SNR[1]
+    assert signal_to_noise(noisy_pcm) < NOISY_SNR[0] + 5
+    assert signal_to_noise(b"\0\0" * 100) == 99.0  # too short to tell

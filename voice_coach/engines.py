@@ -7,6 +7,8 @@ from audio_models.recognizer import Recognizer
 from intents.catalog import Catalog
 
 ENGINES = ("auto", "pocketsphinx", "vosk")
+# Share of PocketSphinx's language-model sentences that are the coach's own (coach_speech.py).
+COACH_SHARE = 0.2
 
 
 def make_recognizer(
@@ -43,4 +45,13 @@ def make_recognizer(
             )
     from audio_models.pocketsphinx_recognizer import PocketSphinxRecognizer
 
-    return PocketSphinxRecognizer(catalog.phrases(), catalog.sentences(), live=live)
+    return PocketSphinxRecognizer(catalog.phrases(), language_model_sentences(catalog), live=live)
+
+
+def language_model_sentences(catalog: Catalog) -> list[str]:
+    """The catalog's sentences and, as a ``COACH_SHARE`` of them, everything the coach says."""
+    from voice_coach.coach_speech import coach_sentences
+
+    commands, coach = catalog.sentences(), coach_sentences()
+    times = max(1, round(COACH_SHARE * len(commands) / len(coach)))
+    return commands + coach * times
