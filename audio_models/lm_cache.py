@@ -1,6 +1,6 @@
 """Built language models kept on disk, so a start-up after the first skips building them.
 
-Building the model of the catalog's sentences takes about 0.35 s in Python, a third of the
+Building the model of the catalog's sentences takes about 0.2 s in Python, a fifth of the
 engine's load-time budget; reading it back is free. A file is named by a hash of everything it
 is built from, so a changed catalog or word list builds a new one. The folder is
 ``$VOICE_COACH_CACHE_DIR``, else platformdirs' user cache folder; when it cannot be written the
@@ -26,7 +26,9 @@ def cache_dir() -> Path:
     return Path(chosen or platformdirs.user_cache_dir("voice-coach", appauthor=False))
 
 
-def language_model_file(key_parts: list[str], build: Callable[[], str], use: Callable[[str], None]):
+def language_model_file(
+    key_parts: list[str], build: Callable[[], str], use: Callable[[str], None]
+) -> None:
     """Call ``use`` with the path of the model that ``build`` makes from ``key_parts``.
 
     The path is valid only during the call (when no cache folder can be written, it is a

@@ -18,7 +18,7 @@ def make_recognizer(
 
     Vosk is restricted to the catalog's phrases (plus unknown words); PocketSphinx builds a
     grammar from them and a language model from the phrases as people wrap them
-    (``Catalog.sentences``).
+    (``Catalog.sentences``) and from everything the coach says.
 
     ``auto`` is Vosk when ``model`` (or, without it, an installed model) is found, else
     PocketSphinx, which needs no download. ``model`` only matters to Vosk; ``live`` (results as
