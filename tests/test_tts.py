@@ -107,7 +107,7 @@ def test_many_renders_in_a_row_and_from_threads(synth):
 
 
 def test_a_fresh_process_renders_a_long_first_line_whole():
-    # pyttsx3's first runAndWait returns before espeak finishes; a long line shows it.
+    # The first line a process renders comes back whole (pyttsx3's own loop once returned early).
     code = (
         "from audio_models.tts import Pyttsx3Synthesizer\n"
         "text = ' '.join(['Breathe in slowly, let the ball sink in, and breathe out.'] * 6)\n"
@@ -125,16 +125,37 @@ def test_empty_or_silent_text_is_an_empty_clip_not_a_hang(synth):
         assert synth.render(text).duration == 0.0
 
 
-def test_missing_engine_names_the_fix_with_fake_failing_init(monkeypatch):
-    import pyttsx3
-
-    def broken(*args, **kwargs):
-        raise OSError("libespeak-ng.so.1: cannot open shared object file")
-
-    monkeypatch.setattr(pyttsx3, "init", broken)
-    monkeypatch.setattr(tts, "_ENGINES", [])  # as in a fresh process
+def test_missing_engine_names_the_fix_with_fake_failing_import(monkeypatch):
+    # As in a fresh process on a machine without libespeak-ng: the binding cannot load.
+    monkeypatch.setitem(sys.modules, "pyttsx3.drivers._espeak", None)
+    monkeypatch.setattr(tts, "_ESPEAK", [])
     with pytest.raises(EngineUnavailable, match="apt-get install espeak-ng"):
         Pyttsx3Synthesizer()
+
+
+def test_espeak_synthesises_on_the_thread_that_asked_for_the_line():
+    # Synchronous mode: no espeak thread calls into Python while the audio threads run.
+    code = (
+        "import threading\n"
+        "from audio_models import tts\n"
+        "seen = set()\n"
+        "collect = tts._collect\n"
+        "tts._collect = lambda *a: (seen.add(threading.get_ident()), collect(*a))[1]\n"
+        "synth = tts.Pyttsx3Synthesizer()\n"
+        "asked = []\n"
+        "def render():\n"
+        "    asked.append(threading.get_ident())\n"
+        "    synth.render('Breathe out slowly.')\n"
+        "worker = threading.Thread(target=render)\n"
+        "worker.start()\n"
+        "worker.join()\n"
+        "print(seen == set(asked), len(seen))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "1"]
 
 
 def test_fake_synthesizer_is_deterministic_and_grows_with_the_text():
