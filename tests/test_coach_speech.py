@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from difflib import SequenceMatcher
+
 from intents.catalog import default_catalog
+from intents.matcher import IntentMatcher
+from intents.normalize import words
+from tests.audio import recognizer_pcm, silence, speech
 from voice_coach.coach_speech import coach_sentences
-from voice_coach.engines import COACH_SHARE, language_model_sentences
+from voice_coach.engines import COACH_SHARE, language_model_sentences, make_recognizer
 from voice_coach.lines import Lines
+from voice_coach.routine import Routine, load_routine
 
 
 def test_every_line_and_cue_is_there_in_plain_words():
@@ -35,3 +42,41 @@ def test_the_coach_is_a_share_of_the_model_not_all_of_it():
     assert mixed[: len(commands)] == commands
     share = (len(mixed) - len(commands)) / len(mixed)
     assert abs(share - COACH_SHARE / (1 + COACH_SHARE)) < 0.02
+
+
+CUSTOM_CUE = "Wedge the ball under the tip of your shoulder blade and sink into it."
+
+
+def custom_routine() -> Routine:
+    """A user's routine whose first spot is worded its own way."""
+    base = load_routine("upper-back")
+    return replace(base, spots=(replace(base.spots[0], rolling=CUSTOM_CUE), *base.spots[1:]))
+
+
+def test_the_sessions_own_routine_is_in_with_the_built_in_ones():
+    sentences = coach_sentences(custom_routine())
+    cue = "wedge the ball under the tip of your shoulder blade and sink into it"
+    assert cue in sentences and cue not in coach_sentences()
+    assert set(coach_sentences()) <= set(sentences)
+    assert (
+        coach_sentences(load_routine("upper-back")) == coach_sentences()
+    )  # nothing new: same model
+
+
+def test_the_coach_reading_its_own_custom_cue_is_decoded_as_that_cue_not_a_command():
+    # What leaks past the echo canceller is the coach's voice; known words decode as themselves.
+    pcm = recognizer_pcm(silence(0.5), speech(CUSTOM_CUE), silence(0.6))
+    expected = words(CUSTOM_CUE)
+
+    def heard(recognizer) -> tuple[float, list]:
+        recognizer.reset()
+        texts = [t.text for t in recognizer.accept(pcm) + recognizer.flush()]
+        said = [w for text in texts for w in words(text)]
+        intents = [IntentMatcher().match(text).intent for text in texts]
+        return SequenceMatcher(None, said, expected).ratio(), intents
+
+    catalog = default_catalog()
+    knowing, intents = heard(make_recognizer("pocketsphinx", catalog, routine=custom_routine()))
+    unaware, _ = heard(make_recognizer("pocketsphinx", catalog))
+    assert knowing >= 0.9 and intents == [None] * len(intents)
+    assert unaware < 0.8

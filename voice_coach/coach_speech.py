@@ -3,11 +3,13 @@
 A model that knows only commands hears a command in anything, and most of what the microphone
 hears besides the user is the coach itself: its echo, and speech like it. Knowing the coach's
 sentences, the model decodes them as what they are, which the matcher does not take for a
-command. Built from the built-in routines and the line table, so it follows their edits.
+command. Built from the built-in routines, the session's own routine (a user's file may word its
+cues its own way) and the line table, so it follows their edits.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tomllib
 from collections.abc import Iterator
@@ -15,7 +17,7 @@ from importlib import resources
 from typing import Any
 
 from voice_coach.lines import default_table
-from voice_coach.routine import builtin_names
+from voice_coach.routine import Routine, builtin_names
 
 NUMBERS = [
     "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
@@ -27,13 +29,21 @@ _SENTENCE_END = re.compile(r"[.!?;:]+")
 _NOT_WORD = re.compile(r"[^a-z']+")
 
 
-def coach_sentences() -> list[str]:
-    """Every sentence the coach can say, lower case, without punctuation; placeholders dropped."""
+def coach_sentences(routine: Routine | None = None) -> list[str]:
+    """Every sentence the coach can say, ``routine``'s cues included: lower case, no punctuation.
+
+    Placeholders are dropped; the built-in routines are always in.
+    """
     texts = [text for options in default_table().values() for text in options]
-    for name in builtin_names():
-        source = resources.files("voice_coach").joinpath("routines", f"{name}.toml")
+    folder = resources.files("voice_coach").joinpath("routines")
+    sources = [
+        tomllib.loads(folder.joinpath(f"{n}.toml").read_text("utf-8")) for n in builtin_names()
+    ]
+    if routine is not None:
+        sources.append(dataclasses.asdict(routine))
+    for source in sources:
         # Names and levels ("light") are not said alone; cues are sentences.
-        texts += [t for t in _strings(tomllib.loads(source.read_text("utf-8"))) if t.count(" ") > 1]
+        texts += [t for t in _strings(source) if t.count(" ") > 1]
     # Countdowns and hold lengths are spoken as words ("twenty seconds").
     texts += NUMBERS + [f"{n} seconds" for n in ("fifteen", "twenty", "twenty five", "thirty")]
     out: dict[str, None] = {}
@@ -51,6 +61,6 @@ def _strings(value: Any) -> Iterator[str]:
     elif isinstance(value, dict):
         for item in value.values():
             yield from _strings(item)
-    elif isinstance(value, list):
+    elif isinstance(value, list | tuple):  # a Routine as dataclasses.asdict gives it has tuples
         for item in value:
             yield from _strings(item)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from audio_models.errors import ModelError
 from audio_models.recognizer import Recognizer
 from intents.catalog import Catalog
+from voice_coach.routine import Routine
 
 ENGINES = ("auto", "pocketsphinx", "vosk")
 # Share of PocketSphinx's language-model sentences that are the coach's own (coach_speech.py).
@@ -12,13 +13,17 @@ COACH_SHARE = 0.2
 
 
 def make_recognizer(
-    engine: str, catalog: Catalog, model: str | None = None, live: bool = False
+    engine: str,
+    catalog: Catalog,
+    model: str | None = None,
+    live: bool = False,
+    routine: Routine | None = None,
 ) -> Recognizer:
     """A recognizer for the commands of ``catalog``.
 
     Vosk is restricted to the catalog's phrases (plus unknown words); PocketSphinx builds a
     grammar from them and a language model from the phrases as people wrap them
-    (``Catalog.sentences``) and from everything the coach says.
+    (``Catalog.sentences``) and from everything the coach says, ``routine``'s cues included.
 
     ``auto`` is Vosk when ``model`` (or, without it, an installed model) is found, else
     PocketSphinx, which needs no download. ``model`` only matters to Vosk; ``live`` (results as
@@ -45,13 +50,14 @@ def make_recognizer(
             )
     from audio_models.pocketsphinx_recognizer import PocketSphinxRecognizer
 
-    return PocketSphinxRecognizer(catalog.phrases(), language_model_sentences(catalog), live=live)
+    sentences = language_model_sentences(catalog, routine)
+    return PocketSphinxRecognizer(catalog.phrases(), sentences, live=live)
 
 
-def language_model_sentences(catalog: Catalog) -> list[str]:
+def language_model_sentences(catalog: Catalog, routine: Routine | None = None) -> list[str]:
     """The catalog's sentences and, as a ``COACH_SHARE`` of them, everything the coach says."""
     from voice_coach.coach_speech import coach_sentences
 
-    commands, coach = catalog.sentences(), coach_sentences()
+    commands, coach = catalog.sentences(), coach_sentences(routine)
     times = max(1, round(COACH_SHARE * len(commands) / len(coach)))
     return commands + coach * times

@@ -48,7 +48,7 @@ def build_voice_session(
     try:
         # Its own process: a decode holds the GIL and would starve the audio callbacks.
         recognizer = ProcessRecognizer(
-            make_recognizer, settings.engine, default_catalog(), settings.model, True
+            make_recognizer, settings.engine, default_catalog(), settings.model, True, coach.routine
         )
     except AudioModelsError as error:
         microphone.close()
