@@ -106,6 +106,15 @@ def test_many_renders_in_a_row_and_from_threads(synth):
     assert all(c.duration > 0.5 for c in clips)
 
 
+def in_a_fresh_process(code: str) -> str:
+    """What ``code`` prints when run by a new interpreter (espeak is set up once per process)."""
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
 def test_a_fresh_process_renders_a_long_first_line_whole():
     # The first line a process renders comes back whole (pyttsx3's own loop once returned early).
     code = (
@@ -113,11 +122,7 @@ def test_a_fresh_process_renders_a_long_first_line_whole():
         "text = ' '.join(['Breathe in slowly, let the ball sink in, and breathe out.'] * 6)\n"
         "print(Pyttsx3Synthesizer().render(text).duration)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
-    assert result.returncode == 0, result.stderr
-    assert float(result.stdout) > 15.0
+    assert float(in_a_fresh_process(code)) > 15.0
 
 
 def test_empty_or_silent_text_is_an_empty_clip_not_a_hang(synth):
@@ -151,11 +156,7 @@ def test_espeak_synthesises_on_the_thread_that_asked_for_the_line():
         "worker.join()\n"
         "print(seen == set(asked), len(seen))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["True", "1"]
+    assert in_a_fresh_process(code).split() == ["True", "1"]
 
 
 def test_fake_synthesizer_is_deterministic_and_grows_with_the_text():
