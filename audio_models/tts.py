@@ -145,12 +145,9 @@ class Pyttsx3Synthesizer:
             pcm = b"".join(_SAMPLES)
             _SAMPLES.clear()
         except (OSError, ValueError, ctypes.ArgumentError) as error:
-            status, pcm = str(error), b""
+            raise _render_failed(str(error)) from error
         if status != self._binding.EE_OK:
-            raise EngineUnavailable(
-                f"The speech engine failed to render a line (espeak-ng: {status}); "
-                "check that `espeak-ng hello` speaks, or reinstall espeak-ng."
-            )
+            raise _render_failed(f"espeak_Synth returned {status}")
         samples = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
         return Clip(text, trim(samples, self._rate) * np.float32(self.volume), self._rate)
 
@@ -164,6 +161,13 @@ class Pyttsx3Synthesizer:
             f"There is no speech voice called {wanted!r}; "
             "`voice-coach doctor` lists the voices you can choose."
         )
+
+
+def _render_failed(reason: str) -> EngineUnavailable:
+    return EngineUnavailable(
+        f"The speech engine failed to render a line ({reason}); "
+        "check that `espeak-ng hello` speaks, or reinstall espeak-ng."
+    )
 
 
 class FakeSynthesizer:

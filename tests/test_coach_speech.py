@@ -58,9 +58,8 @@ def test_the_sessions_own_routine_is_in_with_the_built_in_ones():
     cue = "wedge the ball under the tip of your shoulder blade and sink into it"
     assert cue in sentences and cue not in coach_sentences()
     assert set(coach_sentences()) <= set(sentences)
-    assert (
-        coach_sentences(load_routine("upper-back")) == coach_sentences()
-    )  # nothing new: same model
+    # A built-in routine adds nothing new, so its cached model stays the same.
+    assert coach_sentences(load_routine("upper-back")) == coach_sentences()
 
 
 def test_the_coach_reading_its_own_custom_cue_is_decoded_as_that_cue_not_a_command():
