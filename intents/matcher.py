@@ -1,10 +1,11 @@
 """Text to intent: fuzzy matching against the catalog's phrases, aware of negation and pain.
 
-Two scores per phrase, the better one counts:
-- *whole*: rapidfuzz similarity of the whole utterance to the phrase (typos, near-misses);
-- *cover*: the phrase's words found in order inside the utterance, scored by how much of the
-  utterance they explain; words from the catalog's ``neutral`` list cost nothing
-  ("go a little bit harder on this one" is fully explained by "go harder").
+Two scores per intent, the better one counts:
+- *whole*: rapidfuzz similarity of the whole utterance to one of its phrases (typos, near-misses);
+- *cover*: the intent's phrases found, each with its words in order, inside the utterance, scored
+  by how much of the utterance they explain together; words from the catalog's ``neutral`` list
+  cost nothing ("go a little bit harder on this one" is fully explained by "go harder", and
+  "okay I'm back, continue" by "i'm back" and "continue": people say a command twice over).
 A phrase preceded by a negator ("don't stop") never counts unless it contains the negation itself
 ("not so hard"). Intents marked ``anywhere`` (pain) win whenever their phrase occurs unnegated.
 """
@@ -91,55 +92,75 @@ class IntentMatcher:
 
     def scores(self, text: str) -> dict[str, float]:
         """Each intent's best score (0..1) for ``text``."""
-        tokens = self.tokens(text)
-        best = dict.fromkeys(self.catalog.names(), 0.0)
-        for phrase in self._phrases:
-            score = self._score(tokens, phrase)
-            best[phrase.intent] = max(best[phrase.intent], score)
-        return best
+        return {
+            name: score for name, (score, _, _) in self._intent_scores(self.tokens(text)).items()
+        }
 
     def match(self, text: str) -> IntentMatch:
         """The best intent for ``text``, or no intent when nothing scores above the threshold."""
         tokens = self.tokens(text)
         if not tokens:
             return IntentMatch(text, None, 0.0)
-        best: tuple[float, int, _Phrase] | None = None
         urgent: tuple[float, _Phrase] | None = None
         for phrase in self._phrases:
             if phrase.anywhere:
                 found = self._find_unnegated(tokens, phrase)
                 if found and (urgent is None or found > urgent[0]):
                     urgent = (found, phrase)
-            # On equal scores the longer phrase explains more: "go on" is resume, not "go".
-            score = (self._score(tokens, phrase), len(phrase.tokens))
-            if best is None or score > best[:2]:
-                best = (*score, phrase)
+        scored = self._intent_scores(tokens)
+        # On equal scores the longer phrase explains more: "go on" is resume, not "go".
+        score, _, phrase = max(scored.values(), key=lambda s: s[:2])
         if urgent is not None:
-            confidence = max(urgent[0], best[0] if best and best[2].anywhere else 0.0)
+            confidence = max(urgent[0], score if phrase and phrase.anywhere else 0.0)
             return IntentMatch(text, urgent[1].intent, round(confidence, 3), urgent[1].text)
-        if best is None or best[0] < self.threshold:
-            return IntentMatch(text, None, round(best[0] if best else 0.0, 3))
-        return IntentMatch(text, best[2].intent, round(best[0], 3), best[2].text)
+        if phrase is None or score < self.threshold:
+            return IntentMatch(text, None, round(score, 3))
+        return IntentMatch(text, phrase.intent, round(score, 3), phrase.text)
 
-    def _score(self, tokens: list[str], phrase: _Phrase) -> float:
+    def _intent_scores(self, tokens: list[str]) -> dict[str, tuple[float, int, _Phrase | None]]:
+        """Per intent: its score, the length of its best phrase, and that phrase."""
+        out: dict[str, tuple[float, int, _Phrase | None]] = {
+            name: (0.0, 0, None) for name in self.catalog.names()
+        }
+        covered: dict[str, dict[int, float]] = {}  # intent -> token position -> similarity
+        for phrase in self._phrases:
+            whole, cover = self._whole(tokens, phrase), self._cover(tokens, phrase)
+            found = covered.setdefault(phrase.intent, {})
+            for position, similarity in cover.items():
+                found[position] = max(similarity, found.get(position, 0.0))
+            score = (max(whole, self._explained(tokens, cover)), len(phrase.tokens))
+            if score > out[phrase.intent][:2]:
+                out[phrase.intent] = (*score, phrase)
+        for intent, found in covered.items():
+            together = self._explained(tokens, found)
+            if together > out[intent][0]:
+                out[intent] = (together, *out[intent][1:])
+        return out
+
+    def _whole(self, tokens: list[str], phrase: _Phrase) -> float:
         # Whole-string similarity cannot see which words a negator governs, so a negated
         # utterance must match word by word.
-        whole = 0.0
-        if not phrase.negated and not any(t in self._negators for t in tokens):
-            whole = Indel.normalized_similarity(" ".join(tokens), " ".join(phrase.tokens))
-        return max(whole, self._cover(tokens, phrase))
+        if phrase.negated or any(t in self._negators for t in tokens):
+            return 0.0
+        return Indel.normalized_similarity(" ".join(tokens), " ".join(phrase.tokens))
 
-    def _cover(self, tokens: list[str], phrase: _Phrase) -> float:
+    def _cover(self, tokens: list[str], phrase: _Phrase) -> dict[int, float]:
+        """The positions of ``tokens`` the phrase explains, each with its similarity."""
         aligned = _align(tokens, phrase.tokens)
         if aligned is None:
-            return 0.0
+            return {}
         positions, similarity = aligned
         if not phrase.negated and self._negated_before(tokens, positions[0]):
+            return {}
+        return dict.fromkeys(positions, similarity)
+
+    def _explained(self, tokens: list[str], covered: dict[int, float]) -> float:
+        """The share of the utterance's letters that ``covered`` and the neutral words explain."""
+        if not covered:
             return 0.0
-        matched = set(positions)
-        explained = sum(len(tokens[i]) for i in matched) * similarity
+        explained = sum(len(tokens[i]) * similarity for i, similarity in covered.items())
         explained += sum(
-            len(t) for i, t in enumerate(tokens) if i not in matched and t in self._neutral
+            len(t) for i, t in enumerate(tokens) if i not in covered and t in self._neutral
         )
         return explained / sum(len(t) for t in tokens)
 

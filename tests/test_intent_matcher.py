@@ -186,6 +186,26 @@ def test_pain_outranks_every_other_intent(text):
     assert MATCHER.match(text).intent == "pain"
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("okay I'm back, continue", "resume"),
+        ("that's too much, ease off", "softer"),
+        ("we're done, goodbye", "stop"),
+        ("push harder, more pressure", "harder"),
+    ],
+)
+def test_one_command_said_two_ways_is_that_command(text, intent):
+    # Neither phrase explains the whole utterance alone; together they do.
+    assert MATCHER.match(text).intent == intent
+
+
+@pytest.mark.parametrize("text", ["hold on, keep going", "harder, no softer wait"])
+def test_two_commands_in_one_utterance_are_neither(text):
+    # Phrases of different intents never add up: which one was meant is not known.
+    assert MATCHER.match(text).intent is None
+
+
 def test_below_threshold_is_no_intent_with_its_confidence():
     result = MATCHER.match("harbour")
     assert result.intent is None
