@@ -15,12 +15,14 @@ from audio_models.pocketsphinx_recognizer import (
 from intents.catalog import default_catalog
 from intents.matcher import IntentMatcher
 from tests.audio import ESPEAK_RATE, recognizer_pcm, silence, speech
+from voice_coach.engines import language_model_sentences
 
 
 @pytest.fixture(scope="module")
 def recognizer() -> PocketSphinxRecognizer:
+    # As a session builds it: the language model also knows what the coach says.
     catalog = default_catalog()
-    return PocketSphinxRecognizer(catalog.phrases(), catalog.sentences())
+    return PocketSphinxRecognizer(catalog.phrases(), language_model_sentences(catalog))
 
 
 def decode(recognizer: PocketSphinxRecognizer, pcm: bytes, chunk: int = 4000):
