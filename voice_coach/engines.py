@@ -10,6 +10,9 @@ from voice_coach.routine import Routine
 ENGINES = ("auto", "pocketsphinx", "vosk")
 # Share of PocketSphinx's language-model sentences that are the coach's own (coach_speech.py).
 COACH_SHARE = 0.2
+# The coach's lines up to this many words join PocketSphinx's grammar, which decodes utterances
+# under a second: the coach counting is what the microphone hears most often besides commands.
+GRAMMAR_COACH_WORDS = 3
 
 
 def make_recognizer(
@@ -22,8 +25,9 @@ def make_recognizer(
     """A recognizer for the commands of ``catalog``.
 
     Vosk is restricted to the catalog's phrases (plus unknown words); PocketSphinx builds a
-    grammar from them and a language model from the phrases as people wrap them
-    (``Catalog.sentences``) and from everything the coach says, ``routine``'s cues included.
+    grammar from them and the coach's short lines, and a language model from the phrases as
+    people wrap them (``Catalog.sentences``) and from everything the coach says, ``routine``'s
+    cues included.
 
     ``auto`` is Vosk when ``model`` (or, without it, an installed model) is found, else
     PocketSphinx, which needs no download. ``model`` only matters to Vosk; ``live`` (results as
@@ -51,7 +55,7 @@ def make_recognizer(
     from audio_models.pocketsphinx_recognizer import PocketSphinxRecognizer
 
     sentences = language_model_sentences(catalog, routine)
-    return PocketSphinxRecognizer(catalog.phrases(), sentences, live=live)
+    return PocketSphinxRecognizer(grammar_phrases(catalog, routine), sentences, live=live)
 
 
 def language_model_sentences(catalog: Catalog, routine: Routine | None = None) -> list[str]:
@@ -61,3 +65,11 @@ def language_model_sentences(catalog: Catalog, routine: Routine | None = None) -
     commands, coach = catalog.sentences(), coach_sentences(routine)
     times = max(1, round(COACH_SHARE * len(commands) / len(coach)))
     return commands + coach * times
+
+
+def grammar_phrases(catalog: Catalog, routine: Routine | None = None) -> list[str]:
+    """The catalog's phrases and the coach's own short lines ("five", "halfway there")."""
+    from voice_coach.coach_speech import coach_sentences
+
+    short = [s for s in coach_sentences(routine) if len(s.split()) <= GRAMMAR_COACH_WORDS]
+    return catalog.phrases() + short
