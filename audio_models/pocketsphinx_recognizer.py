@@ -60,6 +60,12 @@ MIN_PIECE = 2  # letters; single letters as pieces produce nonsense pronunciatio
 # Chosen on the TUNE split: 0.7 let more chatter through as commands, for no gain in accuracy.
 DOMAIN_WEIGHT = 0.9
 DITHER = 10.0  # sample units (of 32768)
+# Gaussians per codebook that score each frame for the words (pocketsphinx's default is 4). On the
+# TUNE split 8 took clean commands from 49% to 53% and pink-noise ones from 37% to 42%, at the
+# same thresholds and false accepts, for 0.01 more real-time factor (16: +0.6 and +4.6 more points,
+# but babble's real-time factor went from 0.21 to 0.36). The phone loop keeps 4: it only sets the
+# rejection floor, and the thresholds were chosen with it.
+WORD_TOPN = 8
 # The reply waits for the endpointer to be sure: most of this window of non-speech after the
 # voice. 0.2 s (not pocketsphinx's 0.3) takes 90 ms off every reply; commands are short and rarely
 # pause inside. (A stricter voice detector would save more but mishears "stop" as "start it".)
@@ -67,12 +73,6 @@ ENDPOINT_WINDOW = 0.2  # seconds
 # A command is a few words. Sound that never pauses (a radio, the coach's own voice) is cut into
 # pieces this long, so the stream keeps producing results and memory stays bounded.
 MAX_UTTERANCE = 5.0
-# Gaussians per codebook that score each frame for the words (pocketsphinx's default is 4). On the
-# TUNE split 8 took clean commands from 49% to 53% and pink-noise ones from 37% to 42%, at the
-# same thresholds and false accepts, for 0.01 more real-time factor (16: +1 and +5 more points,
-# but babble's real-time factor went from 0.21 to 0.36). The phone loop keeps 4: it only sets the
-# rejection floor, and the thresholds were chosen with it.
-WORD_TOPN = 8
 RECENT_AUDIO = MAX_UTTERANCE + 1.0  # seconds of raw frames kept for decoding ahead
 
 
