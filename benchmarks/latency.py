@@ -116,7 +116,10 @@ def _one(routine, synth, speaker, microphone, user, attempt: int) -> float | Non
     recognizer.close()
     heard = [u for u, intent in session.log.heard if intent and u.end > said.start]
     if not heard or not replies:
-        print(f"  {word!r}: no reply (heard {[u.text for u in heard]})")
+        # What the recognizer made of it: a rejection ("" at a low confidence) or other words.
+        got = [u for u, _ in session.log.heard if u.end > said.start]
+        got += [u for u, _ in session.log.ignored if u.end > said.start]
+        print(f"  {word!r}: no reply (heard {[(u.text, u.confidence) for u in got]})")
         return None
     latency = replies[0].start - said.end
     # Where the time goes: the endpointer's wait plus the decode, then the coach and the speaker.

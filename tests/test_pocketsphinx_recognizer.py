@@ -98,6 +98,27 @@ def test_chatter_decodes_to_no_command(recognizer, text):
     assert [IntentMatcher().match(r.text).intent for r in results] == [None] * len(results)
 
 
+@pytest.mark.parametrize(
+    ("text", "voice", "wpm"),
+    [
+        # Each is rejected by its first search by 1 to 2.5 log units: a near miss.
+        ("next spot", "en-gb-x-gbclan+f4", 140),
+        ("come again", "en-gb-x-gbclan+f4", 140),
+        ("resume the timer", "en-gb-x-gbclan+f4", 180),
+    ],
+)
+def test_a_near_miss_both_searches_hear_alike_is_accepted(
+    recognizer, monkeypatch, text, voice, wpm
+):
+    pcm = recognizer_pcm(silence(0.5), speech(text, voice, wpm), silence(0.6))
+    [heard] = decode(recognizer, pcm)
+    assert (heard.text, heard.confidence >= 0.5) == (text, True)
+    # Without the second opinion the first search alone rejects it.
+    monkeypatch.setattr("audio_models.pocketsphinx_recognizer.SECOND_OPINION_BAND", 0.0)
+    [alone] = decode(recognizer, pcm)
+    assert (alone.text, alone.confidence < 0.5) == ("", True)
+
+
 def test_grammar_and_language_model_come_from_the_phrases_and_sentences_given():
     recognizer = PocketSphinxRecognizer(["stop", "stop"], ["please unpause the ball for me"])
     assert recognizer.phrases == ["stop"]
