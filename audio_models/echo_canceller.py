@@ -23,6 +23,11 @@ SMOOTHING = 0.8  # per block, for the two filters' error energies (about 50 ms)
 BETTER = 0.5  # background error energy below this share of the foreground's: copy it over
 WORSE = 4.0  # background error energy above this multiple of the foreground's: reset it
 REGULARISATION = 1e-6  # keeps the normalisation finite when the coach is silent
+# Echo reduction (error energy below microphone energy, smoothed) at which the foreground's
+# weights are worth keeping: a step in the echo path undoes them in a fraction of a second,
+# and learning them again takes seconds; once the caller has put the reference back in line
+# with the echo, the kept weights fit again at once.
+GOOD_REDUCTION = 10 ** (-20 / 10)
 
 
 class EchoCanceller:
@@ -39,6 +44,9 @@ class EchoCanceller:
         self._power = np.full(block + 1, REGULARISATION)
         self._background_energy = 0.0
         self._foreground_energy = 0.0
+        self._microphone_energy = 0.0
+        self._good: np.ndarray | None = None  # the foreground's weights when last cancelling well
+        self._good_energy = 0.0
         self._pending = PairedBlocks(block)
         self.estimate = np.zeros(0, dtype=np.float64)  # the echo removed by the last process()
 
@@ -57,6 +65,20 @@ class EchoCanceller:
         self.estimate = np.concatenate(estimates) if estimates else empty
         return np.concatenate(errors) if errors else empty
 
+    def restore(self) -> bool:
+        """Go back to the weights of the last time the echo was well cancelled.
+
+        For the caller that has just moved the reference to follow a step in the echo path:
+        what the filters learned since the step fitted the path out of line. Returns whether
+        there were such weights.
+        """
+        if self._good is None:
+            return False
+        self._foreground = self._good.copy()
+        self._background = self._good.copy()
+        self._foreground_energy = self._background_energy = 0.0
+        return True
+
     def _step(self, mic: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         spectrum = np.fft.rfft(np.concatenate([self._previous_reference, ref]))
         self._previous_reference = ref
@@ -70,6 +92,21 @@ class EchoCanceller:
         background_error = mic - self._filter(self._background)
         self._adapt(background_error)
         self._foreground_energy = SMOOTHING * self._foreground_energy + float(np.dot(error, error))
+        self._microphone_energy = SMOOTHING * self._microphone_energy + float(np.dot(mic, mic))
+        if self._foreground_energy < GOOD_REDUCTION * self._microphone_energy:
+            self._good = self._foreground  # replaced, never changed in place, so no copy
+            self._good_energy = self._foreground_energy
+        elif self._good is not None:
+            # The user talking over the coach can still lure both filters off the path; the
+            # weights that last cancelled well are the way back (they fit a path that held).
+            good_error = mic - self._filter(self._good)
+            self._good_energy = SMOOTHING * self._good_energy + float(
+                np.dot(good_error, good_error)
+            )
+            if self._good_energy < BETTER * self._foreground_energy:
+                self._foreground = self._good
+                self._background = self._good.copy()
+                self._foreground_energy = self._background_energy = self._good_energy
         self._background_energy = SMOOTHING * self._background_energy + float(
             np.dot(background_error, background_error)
         )

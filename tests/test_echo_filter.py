@@ -88,3 +88,35 @@ def test_a_bare_sound_over_the_coach_is_not_pain(text):
 def test_a_bare_ow_over_the_coach_is_pain_once_the_coachs_voice_is_cancelled():
     assert judge("ow", "pain", 1.2, 1.8, [BREATHE], echo_cancelled=True).accept
     assert not judge("ah", "pain", 1.2, 1.8, [BREATHE], echo_cancelled=True).accept
+
+
+SPINE = Line("Lean back so the ball sits between the spine and the shoulder blade.", 0, 4)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("the ball sits between the spine ah ouch", "pain"),
+        ("so the ball stop sits between the spine", "stop"),
+        ("lean back so that hurts the ball", "pain"),
+    ],
+)
+def test_an_urgent_word_inside_the_coachs_echo_is_acted_on(text, intent):
+    # The canceller lost the path and the whole sentence came through, with the user's word.
+    verdict = judge(text, None, 0.5, 3.8, [SPINE])
+    assert verdict.accept and verdict.intent == intent, verdict
+
+
+def test_an_urgent_word_the_coach_said_inside_its_echo_is_not():
+    assert not judge("stop on the tightest point it often", "stop", 0.0, 2.5, [STOP_ON]).accept
+
+
+@pytest.mark.parametrize("text", ["spot three the right rhomboids stop", "the much ouch slower"])
+def test_a_word_that_sounds_like_the_coachs_is_not_urgent(text):
+    line = Line("Spot three: the right rhomboids. Not too much, go slower.", 0, 4)
+    assert not judge(text, None, 0.5, 3.5, [line]).accept
+
+
+def test_other_words_left_over_in_the_echo_keep_it_echo():
+    # Left over after the coach's words: "routine" is no urgent word, so nothing is trusted.
+    assert not judge("the ball sits stop the routine", "stop", 0.5, 3.8, [SPINE]).accept

@@ -6,6 +6,11 @@ recognizer's endpointing) is the coach's echo when its words are words the coach
 moment. Only the urgent intents (stop, pain) are trusted over the coach's voice when they are not
 explained by it: a recognizer fed the coach's speech can still force it onto some other command,
 and a missed "harder" costs far less than an obeyed phantom one.
+
+When the canceller has lost the echo path, the whole of the coach's sentence reaches the
+recognizer with the user's "ouch" inside it ("to the wall ah ouch"). Words the coach said then
+explain most of such a transcript; what is left, if it is only urgent words and holds a stop or
+pain word that the coach did not say (nor a word that sounds like it), is the user's.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
+
+from rapidfuzz.distance import Levenshtein
 
 from intents.normalize import words
 
@@ -30,6 +37,8 @@ URGENT_WORDS = PAIN_SOUNDS | {"stop", "now", "please", "that", "it", "hurts", "p
 URGENT_CORE = frozenset({"stop", "ouch", "owie", "hurts", "pain", "argh"})
 URGENT_CORE_CANCELLED = URGENT_CORE | {"ow"}
 URGENT_MAX_WORDS = 3
+# What an urgent core word found inside the coach's echo means.
+URGENT_INTENT = {"stop": "stop"} | {w: "pain" for w in URGENT_CORE if w != "stop"}
 SAME_SOUND = 0.05  # seconds: a playback's times as the gate saw them and as reported later
 EXPLAINED_SHARE = 0.5  # this share of the heard words found in the coach's line makes it an echo
 # Seconds either side of a transcript in which the coach must have said a word for it to explain
@@ -49,10 +58,15 @@ class Spoken(Protocol):
 
 @dataclass(frozen=True)
 class Verdict:
-    """Whether to act on a transcript, and why (for the session's debug line)."""
+    """Whether to act on a transcript, and why (for the session's debug line).
+
+    ``intent`` is what to act on when accepted: the matcher's, or the urgent word's found
+    inside the coach's echo.
+    """
 
     accept: bool
     reason: str
+    intent: str | None = None
 
 
 def judge(
@@ -69,16 +83,19 @@ def judge(
     """
     overlapping = [s for s in spoken if s.start < end and s.end + ECHO_TAIL > start]
     if not overlapping:
-        return Verdict(True, "coach silent")
+        return Verdict(True, "coach silent", intent)
     heard = [w for w in words(text) if len(w) > 1 or w in ("i", "a")]
     coach_words = _words_said_between(overlapping, start - WORD_SLACK, end + WORD_SLACK)
-    if heard:
-        share = sum(_explained(w, coach_words) for w in heard) / len(heard)
-        if share >= EXPLAINED_SHARE:
-            return Verdict(False, "echo of the coach's line")
+    unexplained = [w for w in heard if not _explained(w, coach_words)]
+    if heard and len(unexplained) < len(heard):
+        urgent = _urgent_inside_echo(unexplained, coach_words)
+        if urgent is not None:
+            return Verdict(True, "urgent word inside the coach's echo", urgent)
+    if heard and 1 - len(unexplained) / len(heard) >= EXPLAINED_SHARE:
+        return Verdict(False, "echo of the coach's line")
     core = URGENT_CORE_CANCELLED if echo_cancelled else URGENT_CORE
     if intent in URGENT_INTENTS and _urgent_only(heard, core):
-        return Verdict(True, "urgent command over the coach")
+        return Verdict(True, "urgent command over the coach", intent)
     return Verdict(False, "spoken over the coach")
 
 
@@ -114,6 +131,22 @@ def _urgent_only(heard: list[str], core: frozenset[str]) -> bool:
         and all(w in URGENT_WORDS for w in heard)
         and any(w in core for w in heard)
     )
+
+
+def _urgent_inside_echo(unexplained: list[str], coach_words: set[str]) -> str | None:
+    """The intent of an urgent word the coach did not say, when only urgent words are left."""
+    if not unexplained or not all(w in URGENT_WORDS for w in unexplained):
+        return None
+    for word in unexplained:
+        if word in URGENT_INTENT and not any(_sounds_like(word, c) for c in coach_words):
+            return URGENT_INTENT[word]
+    return None
+
+
+def _sounds_like(word: str, said: str) -> bool:
+    # What a recognizer makes of the coach's own words: "spot" comes back as "stop", "much"
+    # or "touch" as "ouch". One letter changed, or the same letters in another order.
+    return Levenshtein.distance(word, said) <= 1 or sorted(word) == sorted(said)
 
 
 def _explained(word: str, coach_words: set[str]) -> bool:

@@ -50,6 +50,14 @@ REFERENCE_LEAD = 0.01
 REANCHOR_AFTER = 0.25
 ALIGN_WINDOW = 25  # chunks (half a second) of microphone audio per alignment measurement
 ALIGN_EVERY = 12  # chunks between measurements: four a second, on overlapping windows
+# Chunks between measurements while the echo may have moved: the canceller lets the coach
+# through, or a measurement off the line awaits a second to confirm a step. A step is then
+# followed about 0.6 s after it happens (the window must first fill with audio from after it).
+ALIGN_SOON = 3
+# The canceller's output this close to its input (in power, over about 0.2 s of the coach
+# talking) means it is not cancelling: the path moved, or the user talks over the coach.
+ECHO_LEFT = 10 ** (-10 / 10)
+ECHO_SMOOTHING = 0.8  # per chunk, for the two powers compared with ECHO_LEFT
 ALIGN_SEARCH = 0.6  # seconds either side of the clocks' estimate to look for the echo
 
 EchoReference = Callable[[float, int], np.ndarray]
@@ -117,6 +125,8 @@ class Listener:
         self._noise = np.random.default_rng(0)
         self._recent: deque[tuple[float, np.ndarray]] = deque(maxlen=ALIGN_WINDOW)
         self._since_aligned = 0  # chunks since the last alignment measurement
+        self._power_in = 0.0  # smoothed power of the microphone while the coach talks
+        self._power_out = 0.0  # ...and of the canceller's output then
         self._reference_at: float | None = None  # where the next reference block starts
         self._delay = DelayTracker()  # measured correction to the clocks' alignment
         self._locked_at: float | None = None  # when the echo was first found
@@ -218,15 +228,28 @@ class Listener:
         at, self._reference_at = self._reference_at, self._reference_at + len(mic) / SAMPLE_RATE
         self._recent.append((at, mic))
         self._since_aligned += 1
-        if len(self._recent) == self._recent.maxlen and self._since_aligned >= ALIGN_EVERY:
+        due = ALIGN_SOON if self._echo_may_have_moved() else ALIGN_EVERY
+        if len(self._recent) == self._recent.maxlen and self._since_aligned >= due:
             self._since_aligned = 0
             self._realign()
         reference = self._echo_reference(at + REFERENCE_LEAD + self._delay.offset(at), len(mic))
         # Both stages work in whole 10 ms blocks: sample k out is sample k in, only later (by
         # at most 30 ms), so the anchors (input sample -> time) stay right within that.
         clean = self._canceller.process(mic, reference)
+        self._measure_cancelling(mic, reference, clean)
         clean = self._suppressor.process(clean, self._canceller.estimate)
         return np.clip(np.round(clean * 32768.0), -32768, 32767).astype("<i2").tobytes()
+
+    def _measure_cancelling(self, mic: np.ndarray, reference: np.ndarray, clean: np.ndarray):
+        if not np.any(reference) or len(clean) == 0:
+            return  # the coach is quiet: nothing to judge the canceller by
+        keep = ECHO_SMOOTHING
+        self._power_in = keep * self._power_in + (1 - keep) * float(np.mean(mic**2))
+        self._power_out = keep * self._power_out + (1 - keep) * float(np.mean(clean**2))
+
+    def _echo_may_have_moved(self) -> bool:
+        leaking = self._power_out > ECHO_LEFT * self._power_in > 0
+        return self._delay.unconfirmed or (self._delay.locked and leaking)
 
     def _add_comfort_noise(self, pcm: bytes) -> bytes:
         samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
@@ -243,7 +266,11 @@ class Listener:
             first - ALIGN_SEARCH, int((span + 2 * ALIGN_SEARCH) * SAMPLE_RATE)
         )
         lag, strength = estimate_delay(mic, np.asarray(reference, dtype=np.float64))
+        steps = len(self._delay.steps)
         self._delay.add(first + span / 2, lag / SAMPLE_RATE - ALIGN_SEARCH, strength)
+        if len(self._delay.steps) > steps and self._canceller is not None:
+            # The reference now lines up with the echo as it did before the path moved.
+            self._canceller.restore()
         if self._locked_at is None and self._delay.locked:
             self._locked_at = first + span
 

@@ -149,13 +149,15 @@ class VoiceSession:
         if not verdict.accept:
             self.log.ignored.append((utterance, verdict.reason))
             return
+        confidence = match.confidence if match else 0.0
+        if verdict.intent != intent:  # an urgent word found inside the coach's echo
+            intent, confidence = verdict.intent, 1.0
         now = self.clock.now()
         shown = utterance.text or "(not understood)"
         self._print(f"{format_time(now)} you: {shown} -> {intent or 'none'}")
         self.log.heard.append((utterance, intent))
         if intent is not None:
             self.output.barge_in()
-        confidence = match.confidence if match else 0.0
         heard = Heard(intent=intent, text=utterance.text, at=now, confidence=confidence)
         playbacks = self._perform(self.coach.handle(heard))
         if intent is not None and playbacks:
