@@ -72,6 +72,7 @@ def main() -> None:
     with_aec = _drain(live)
     print(f"barge-in over the coach's sentences, {len(trials)} sentences, null sink:")
     _report("live, with echo cancellation", trials, with_aec)
+    _report_tracker(live, trials[0].line.start)
     # The same audio again, without the canceller, for comparison.
     offline = Listener(
         _NoMicrophone(), make_recognizer("pocketsphinx", default_catalog(), live=True)
@@ -107,8 +108,9 @@ def _report(title: str, trials: list[Trial], heard: list[Utterance], latency: bo
     acted = []
     for u in heard:
         intent = matcher.match(u.text).intent if u.text else None
-        if intent and judge(u.text, intent, u.start, u.end, spoken, u.echo_cancelled).accept:
-            acted.append((u, intent))
+        verdict = judge(u.text, intent, u.start, u.end, spoken, u.echo_cancelled)
+        if verdict.accept and verdict.intent:
+            acted.append((u, verdict.intent))
     hits, delays, phantoms = 0, [], []
     for t in trials:
         window = (t.line.start, t.line.end + GAP)
@@ -144,13 +146,18 @@ def _report(title: str, trials: list[Trial], heard: list[Utterance], latency: bo
     print(f"    other intents acted on: {len(phantoms)} {phantoms if phantoms else ''}")
 
 
+def _report_tracker(listener: Listener, began: float) -> None:
+    """Where the delay tracker put the echo, and when: its first lock and every step after."""
+    steps = listener.echo_steps()
+    path = ", ".join(f"{at - began:+.1f} s: {offset * 1000:.3f} ms" for at, offset in steps)
+    print(f"    echo path (from the first sentence): {path or 'never found'}")
+    if steps:
+        print(f"    echo found {steps[0][0] - began:.2f} s into the first sentence")
+
+
 def _verdict(matcher: IntentMatcher, u: Utterance, spoken: list[Playback]) -> str:
     intent = matcher.match(u.text).intent if u.text else None
-    return (
-        judge(u.text, intent, u.start, u.end, spoken, u.echo_cancelled).reason
-        if intent
-        else "no intent"
-    )
+    return judge(u.text, intent, u.start, u.end, spoken, u.echo_cancelled).reason
 
 
 def _drain(listener: Listener) -> list[Utterance]:

@@ -55,11 +55,11 @@ def test_every_line_of_the_default_routine_heard_back_gives_no_intent():
     while not listener.utterances.empty():
         heard.append(listener.utterances.get())
     forced = [(u.text, matcher.match(u.text).intent) for u in heard if u.text]
-    obeyed = [
-        (u.text, intent, [p.text for p in spoken if p.start < u.end and p.end > u.start])
+    obeyed = [  # as the voice session acts: an urgent word inside the echo counts too
+        (u.text, verdict.intent, [p.text for p in spoken if p.start < u.end and p.end > u.start])
         for u in heard
-        if (intent := matcher.match(u.text).intent)
-        and judge(u.text, intent, u.start, u.end, spoken).accept
+        if (verdict := judge(u.text, matcher.match(u.text).intent, u.start, u.end, spoken)).accept
+        and verdict.intent
     ]
     assert heard, "the recognizer heard nothing at all: the test would prove nothing"
     assert obeyed == [], f"obeyed its own voice: {obeyed}; recognizer alone forced {forced}"
@@ -110,8 +110,9 @@ def acted_on_in_countdown(gated: bool) -> list[str]:
     while not listener.utterances.empty():
         u = listener.utterances.get()
         intent = matcher.match(u.text).intent if u.text else None
-        if intent and judge(u.text, intent, u.start, u.end, unblanked(played, u.blanked)).accept:
-            acted.append(intent)
+        verdict = judge(u.text, intent, u.start, u.end, unblanked(played, u.blanked))
+        if verdict.accept and verdict.intent:
+            acted.append(verdict.intent)
     return acted
 
 
@@ -189,8 +190,9 @@ def acted_on_over_the_coach(word: str, cancel_echo: bool, into: float = 1.5) -> 
     while not listener.utterances.empty():
         u = listener.utterances.get()
         intent = matcher.match(u.text).intent if u.text else None
-        if intent and judge(u.text, intent, u.start, u.end, played, u.echo_cancelled).accept:
-            acted.append(intent)
+        verdict = judge(u.text, intent, u.start, u.end, played, u.echo_cancelled)
+        if verdict.accept and verdict.intent:  # as the voice session acts
+            acted.append(verdict.intent)
     return acted
 
 

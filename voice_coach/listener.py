@@ -154,6 +154,10 @@ class Listener:
         except queue.Empty:
             return None
 
+    def echo_steps(self) -> list[tuple[float, float]]:
+        """(monotonic time, offset in seconds) where the echo was found, and each step after."""
+        return list(self._delay.steps)
+
     def to_monotonic(self, stream_seconds: float) -> float:
         """The monotonic time at which the sample at ``stream_seconds`` was captured."""
         sample = int(stream_seconds * SAMPLE_RATE)
