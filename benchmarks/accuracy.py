@@ -1,9 +1,12 @@
 """Intent accuracy, false accepts and decoding speed of a recognizer on the development set.
 
-    python benchmarks/accuracy.py [--engine pocketsphinx|vosk] [--model PATH]
-                                  [--split tune|heldout|both] [--quick] [--jobs N]
+    python benchmarks/accuracy.py [--engine whisper|pocketsphinx|vosk] [--model PATH]
+                                  [--split tune|heldout|both] [--only synthetic|real]
+                                  [--quick] [--jobs N] [--full-window]
 
-Each utterance of benchmarks/devset.py is decoded as its own stream (reset, 0.1 s chunks, flush);
+Each utterance of benchmarks/devset.py, and each real recording of ../shared/real-speech/
+(benchmarks/realspeech.py: the condition ``real``, its speakers split in TUNE and HELDOUT halves),
+is decoded as its own stream (reset, 0.1 s chunks, flush);
 the first final transcript the matcher maps to an intent is what the coach would act on. Prints,
 per split and condition: intent accuracy on commands, the false-accept rate on non-commands, the
 confusions (expected -> got), and the decode real-time factor (CPU seconds of ``accept``/``flush``
@@ -22,6 +25,8 @@ from collections import Counter, defaultdict
 from multiprocessing import get_context
 
 import devset
+import numpy as np
+import realspeech
 
 from audio_models.recognizer import SAMPLE_RATE
 from intents.catalog import default_catalog
@@ -29,6 +34,7 @@ from intents.matcher import IntentMatcher
 
 CHUNK = SAMPLE_RATE // 10 * 2  # 0.1 s of s16 audio, a typical microphone block
 REJECTED = "(none)"
+REAL = "real"
 
 _recognizer = None
 
@@ -45,9 +51,12 @@ def _init(engine: str, model: str | None) -> None:
     _recognizer = make(engine, model)
 
 
-def _decode(job: tuple[int, devset.Item, str]):
+def _decode(job: tuple[int, devset.Item | realspeech.Clip, str]):
     index, item, condition = job
-    pcm = devset.audio(item, condition).tobytes()
+    if condition == REAL:
+        pcm = realspeech.audio(item).tobytes()
+    else:
+        pcm = devset.audio(item, condition).tobytes()
     cpu = time.process_time()
     _recognizer.reset()
     out = []
@@ -69,8 +78,16 @@ def heard_intent(matcher: IntentMatcher, finals) -> tuple[str | None, str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--engine", default="pocketsphinx", choices=("pocketsphinx", "vosk"))
-    parser.add_argument("--model", help="Vosk model folder (only with --engine vosk)")
+    parser.add_argument(
+        "--engine", default="pocketsphinx", choices=("whisper", "pocketsphinx", "vosk")
+    )
+    parser.add_argument("--model", help="Vosk or CTranslate2 Whisper model folder")
+    parser.add_argument("--only", choices=("synthetic", REAL), help="one set of recordings")
+    parser.add_argument(
+        "--full-window",
+        action="store_true",
+        help="Whisper: pad each utterance to its 30 s window (slow; for comparison)",
+    )
     parser.add_argument("--split", default="both", choices=("tune", "heldout", "both"))
     parser.add_argument("--quick", action="store_true", help="a third of the sentences, one take")
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
@@ -79,23 +96,42 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     splits = devset.SPLITS if args.split == "both" else (args.split,)
 
-    items = [item for split in splits for item in devset.items(split, args.quick)]
-    devset.build(items)
-    started = time.perf_counter()
-    _init(args.engine, args.model)
-    load = time.perf_counter() - started
+    if args.full_window:
+        from audio_models import whisper_model
+
+        whisper_model.WINDOW = 30.0
+    items = []
+    if args.only != REAL:
+        items = [item for split in splits for item in devset.items(split, args.quick)]
+        devset.build(items)
+    clips = []
+    if args.only != "synthetic":
+        clips = [clip for clip in realspeech.clips() if clip.split in splits]
     jobs = [(n, item, c) for n, (item, c) in enumerate(
-        (item, c) for item in items for c in devset.CONDITIONS)]  # fmt: skip
+        [(item, c) for item in items for c in devset.CONDITIONS]
+        + [(clip, REAL) for clip in clips])]  # fmt: skip
 
     results: list = [None] * len(jobs)
+    used_by: list = [0.0] * len(jobs)
     cpu = seconds = 0.0
     with get_context("fork").Pool(args.jobs, _init, (args.engine, args.model)) as pool:
         for index, finals, used, length in pool.imap_unordered(_decode, jobs, chunksize=4):
             results[index] = finals
+            used_by[index] = used
             cpu += used
             seconds += length
 
-    report(jobs, results, splits, args)
+    # Loaded here, after the pool: CTranslate2's threads do not survive a fork.
+    started = time.perf_counter()
+    _init(args.engine, args.model)
+    load = time.perf_counter() - started
+    if items:
+        synthetic = [n for n, (_, _, c) in enumerate(jobs) if c != REAL]
+        report([jobs[n] for n in synthetic], [results[n] for n in synthetic], splits, args)
+    if clips:
+        real = [n for n, (_, _, c) in enumerate(jobs) if c == REAL]
+        report_real([jobs[n] for n in real], [results[n] for n in real],
+                    [used_by[n] for n in real], splits, args)  # fmt: skip
     print(
         f"\nengine {args.engine}: load {load:.2f} s; decode real-time factor {cpu / seconds:.3f}"
         f" ({cpu:.0f} CPU s for {seconds / 60:.1f} min of audio, one core per process)"
@@ -148,6 +184,42 @@ def report(jobs, results, splits, args) -> None:
             print(f"  {split:8} {condition:12} {shown or '-'}")
     if args.errors:
         print("\nerrors")
+        print("\n".join(errors))
+
+
+def report_real(jobs, results, used, splits, args) -> None:
+    """Print the real recordings' figures per speaker half: commands heard, "stop" heard,
+    non-commands accepted, and the CPU time each clip took to decode."""
+    matcher = IntentMatcher()
+    print(f"\nreal recordings ({realspeech.ROOT}), speakers split by a hash of their id")
+    print(f"{'split':8} {'commands':>8} {'heard':>7} {'stop':>9} {'non-cmds':>8} "
+          f"{'accepted':>8} {'clip CPU median/p95':>20}")  # fmt: skip
+    errors = []
+    for split in splits:
+        cell: Counter = Counter()
+        times = []
+        for (_, clip, _), finals, cpu in zip(jobs, results, used, strict=True):
+            if clip.split != split:
+                continue
+            times.append(cpu)
+            got, text = heard_intent(matcher, finals)
+            kind = "cmd" if clip.intent else "non"
+            cell[kind] += 1
+            cell["stop"] += clip.intent == "stop"
+            ok = got == clip.intent
+            cell[f"{kind}_ok"] += ok
+            cell["stop_ok"] += ok and clip.intent == "stop"
+            if not ok:
+                errors.append(f"  {split:7} {clip.file:22} {clip.speaker:16} {clip.words!r} "
+                              f"({clip.intent}) -> {got} {text!r}")  # fmt: skip
+        heard = cell["cmd_ok"] / max(1, cell["cmd"])
+        accepted = 1 - cell["non_ok"] / max(1, cell["non"])
+        stop = f"{cell['stop_ok']}/{cell['stop']}"
+        p50, p95 = (np.percentile(times, q) * 1000 for q in (50, 95)) if times else (0, 0)
+        print(f"{split:8} {cell['cmd']:8} {heard:7.1%} {stop:>9} {cell['non']:8} "
+              f"{accepted:8.1%} {p50:11.0f} / {p95:.0f} ms")  # fmt: skip
+    if args.errors:
+        print("\nreal errors")
         print("\n".join(errors))
 
 

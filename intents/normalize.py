@@ -18,6 +18,16 @@ CONTRACTIONS: dict[str, str] = {
     "gimme": "give me",
 }  # fmt: skip
 
+# Recognizers such as Whisper write numbers as digits ("Give me 1 minute.", "15."); the catalog
+# and the matcher's word lists spell them out.
+_ONES = [
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+    "nineteen",
+]  # fmt: skip
+_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_NUMBER = re.compile(r"\d+")
+
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'"})
 _NOT_WORD = re.compile(r"[^a-z0-9']+")
 
@@ -25,6 +35,7 @@ _NOT_WORD = re.compile(r"[^a-z0-9']+")
 def words(text: str) -> list[str]:
     """Lower-case words with punctuation removed and contractions spelled out."""
     text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).lower()
+    text = _NUMBER.sub(lambda m: f" {number_words(int(m.group()))} ", text)
     out: list[str] = []
     for raw in _NOT_WORD.sub(" ", text).split():
         word = raw.strip("'")
@@ -37,3 +48,17 @@ def words(text: str) -> list[str]:
 def contract_free(phrases: list[str]) -> set[str]:
     """The spelled-out single words of each phrase, for word-level look-ups."""
     return {word for phrase in phrases for word in words(phrase)}
+
+
+def number_words(number: int) -> str:
+    """A whole number in words ("15" -> "fifteen", "240" -> "two hundred forty"); numbers of a
+    thousand or more are read digit by digit."""
+    if number < 20:
+        return _ONES[number]
+    if number < 100:
+        tens, ones = divmod(number, 10)
+        return _TENS[tens] + (f" {_ONES[ones]}" if ones else "")
+    if number < 1000:
+        hundreds, rest = divmod(number, 100)
+        return f"{_ONES[hundreds]} hundred" + (f" {number_words(rest)}" if rest else "")
+    return " ".join(_ONES[int(digit)] for digit in str(number))

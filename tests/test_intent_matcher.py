@@ -130,6 +130,8 @@ NO_INTENT = [
     "okay",
     "please",
     "thank you",
+    "wow",  # not "ow"
+    "Wow!",
 ]
 
 NEGATED = [
@@ -232,3 +234,24 @@ def test_sentences_wrap_every_phrase_as_people_say_it():
         assert sum(s.startswith(opener + " ") for s in sentences) >= 10, opener
     # Bare as often as wrapped: a model learned from these must not expect an opening.
     assert sentences.count("harder") == OPENINGS + 1
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("15.", ["fifteen"]),
+        ("Give me 1 minute.", ["give", "me", "one", "minute"]),
+        ("set it to 240", ["set", "it", "to", "two", "hundred", "forty"]),
+        ("3, 2, 1", ["three", "two", "one"]),
+        ("2024", ["two", "zero", "two", "four"]),
+    ],
+)
+def test_digits_are_the_words_they_stand_for(text, expected):
+    from intents.normalize import words
+
+    assert words(text) == expected
+
+
+def test_whisper_style_digits_match_like_words():
+    assert MATCHER.match("Hold on 1 second.").intent == MATCHER.match("hold on one second").intent
+    assert MATCHER.match("15.").intent is None

