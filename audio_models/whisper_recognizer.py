@@ -37,6 +37,13 @@ CANDIDATE_SIMILARITY = 60.0  # rapidfuzz ratio (0..100) a phrase needs to a hypo
 # commands, 0.5 93%, 0.7 95% ("Stump." and "Stuck." became stop), synthetic clean 70 -> 76%,
 # false accepts unchanged (real 3.1%, synthetic 0%).
 SNAP_MARGIN = 0.7
+# For the caller's urgent phrases (stop, pain) in a short utterance: a missed "ouch" costs far
+# more than a pause the user did not ask for. Over the coach's sentence, after echo
+# cancellation, Whisper wrote espeak's "ouch" as "Out." with "Ouch." 0.5 to 1.4 below it; a
+# hypothesis this close in letters makes the urgent phrase a candidate.
+URGENT_MARGIN = 1.5
+URGENT_SIMILARITY = 50.0
+SHORT_WORDS = 3  # words in a hypothesis short enough for the urgent rule
 # Rejection: the mean token log-probability at which the confidence is 0.5, and its slope. Real
 # people's commands decode at -0.6 to -2.0 (espeak's at -0.3 to -1.0). On the real TUNE half
 # -1.2 kept 77% of commands, -1.8 86%, -2.1 91% for 2.1 -> 3.1% non-commands accepted; off
@@ -61,12 +68,14 @@ class WhisperRecognizer:
         model: str | os.PathLike[str] | None = None,
         sample_rate: int = SAMPLE_RATE,
         threads: int = THREADS,
+        urgent: Sequence[str] = (),
     ) -> None:
         if sample_rate != SAMPLE_RATE:
             raise EngineUnavailable(f"Whisper takes {SAMPLE_RATE} Hz audio, not {sample_rate}")
         self.whisper = WhisperModel(model, threads=threads)
         self.phrases = list(dict.fromkeys(p for p in (plain(p) for p in phrases) if p))
         self._phrase_set = set(self.phrases)
+        self._urgent = {plain(p) for p in urgent} & self._phrase_set
         self._endpointer = EnergyEndpointer(ENDPOINT_WINDOW, MAX_UTTERANCE)
 
     def reset(self) -> None:
@@ -108,8 +117,13 @@ class WhisperRecognizer:
             return best.text, best.log_prob
         written = [best.text, *(whisper_style(c) for c in candidates)]
         free, *scores = self.whisper.score(decoded, written)
-        phrase_score, phrase = max(zip(scores, candidates, strict=True))
-        if phrase_score >= free - SNAP_MARGIN:
+        supported = [
+            (score, phrase)
+            for score, phrase in zip(scores, candidates, strict=True)
+            if score >= free - (URGENT_MARGIN if phrase in self._urgent else SNAP_MARGIN)
+        ]
+        if supported:
+            phrase_score, phrase = max(supported)
             # The phrase's log-probability on the free text's scale (generate's scores and
             # align's differ: the end-of-text token is only in the former).
             return phrase, best.log_prob + min(0.0, phrase_score - free)
@@ -126,10 +140,11 @@ class WhisperRecognizer:
         return confidence
 
     def _candidates(self, hypotheses: Sequence[str]) -> list[str]:
-        """The phrases closest to any of the hypotheses, best first."""
+        """The phrases closest to any of the hypotheses, best first, then urgent ones."""
         from rapidfuzz import fuzz, process
 
         best: dict[str, float] = {}
+        urgent: dict[str, None] = {}
         for hypothesis in hypotheses:
             heard = plain(hypothesis)
             if not heard:
@@ -139,7 +154,14 @@ class WhisperRecognizer:
             ):
                 if similarity >= CANDIDATE_SIMILARITY:
                     best[phrase] = max(similarity, best.get(phrase, 0.0))
-        return sorted(best, key=best.__getitem__, reverse=True)[:CANDIDATES]
+            if len(heard.split()) <= SHORT_WORDS:
+                for phrase, similarity, _ in process.extract(
+                    heard, sorted(self._urgent), scorer=fuzz.ratio, limit=CANDIDATES
+                ):
+                    if similarity >= URGENT_SIMILARITY:
+                        urgent[phrase] = None
+        chosen = sorted(best, key=best.__getitem__, reverse=True)[:CANDIDATES]
+        return chosen + [phrase for phrase in urgent if phrase not in chosen]
 
 
 def plain(text: str) -> str:

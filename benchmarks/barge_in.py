@@ -3,10 +3,11 @@
 The coach (a recording speaker stream) reads the default routine's cues into the PulseAudio null
 sink; during every other sentence "the user" (a second stream, another voice) says stop or a pain
 word somewhere in the middle. The microphone (the sink's monitor) hears both. The listener runs
-as in a session (PocketSphinx in its child process), once with the echo canceller fed from the
-speaker's output and once, on the very same recorded audio, without it. Printed: the share of
-urgent words acted on, the delay from the end of the word to its transcript, and any intent
-acted on during the sentences where only the coach spoke. Run under `make bench`.
+as in a session (the default recognizer in its child process; `--engine NAME` for another), once
+with the echo canceller fed from the speaker's output and once, on the very same recorded audio,
+without it. Printed: the share of urgent words acted on, the delay from the end of the word to
+its transcript, any intent acted on during the sentences where only the coach spoke, and where
+the delay tracker found the echo. Run under `make bench`.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ from voice_coach.engines import make_recognizer
 from voice_coach.listener import Listener, Utterance
 from voice_coach.routine import load_routine
 
+# `--engine NAME` compares another recognizer; the default is the one sessions use.
+ENGINE = sys.argv[sys.argv.index("--engine") + 1] if "--engine" in sys.argv else "auto"
+
 URGENT = [("stop", "stop"), ("ouch", "pain"), ("stop now", "stop"), ("that hurts", "pain")]
 USER_VOICE = "en-us+m3"
 SENTENCES = 16
@@ -56,7 +60,7 @@ def main() -> None:
     coach, user, microphone = Speaker(record=True), Speaker(), Microphone()
     time.sleep(2.0)  # the sound server settles its buffers first
     chunks: list[tuple[bytes, float]] = []
-    recognizer = ProcessRecognizer(make_recognizer, "pocketsphinx", default_catalog(), None, True)
+    recognizer = ProcessRecognizer(make_recognizer, ENGINE, default_catalog(), None, True)
     live = Listener(  # as a session wires it (no countdown here, so no gate)
         _Recorder(microphone, chunks),
         recognizer,
@@ -74,9 +78,7 @@ def main() -> None:
     _report("live, with echo cancellation", trials, with_aec)
     _report_tracker(live, trials[0].line.start)
     # The same audio again, without the canceller, for comparison.
-    offline = Listener(
-        _NoMicrophone(), make_recognizer("pocketsphinx", default_catalog(), live=True)
-    )
+    offline = Listener(_NoMicrophone(), make_recognizer(ENGINE, default_catalog(), live=True))
     for pcm, start in chunks:
         offline.feed(pcm, start)
     offline.feed(b"\0\0" * SAMPLE_RATE, chunks[-1][1] + 0.02)

@@ -1,15 +1,16 @@
 """Reply latency of a live voice session: end of the user's command -> start of the coach's reply.
 
-A real session (espeak-ng voice, speaker, microphone, PocketSphinx) runs on the PulseAudio null
-sink. During the quiet part of each hold, "the user" (a second output stream into the same sink)
-says a command; the latency is from the last sample of that command leaving the user's stream to
-the first sample of the coach's reply leaving the coach's. Both times are DAC times on the
-monotonic clock. Run under `make bench` (it provides the null sink).
+A real session (espeak-ng voice, speaker, microphone, the default recognizer; `--engine NAME`
+for another) runs on the PulseAudio null sink. During the quiet part of each hold, "the user"
+(a second output stream into the same sink) says a command; the latency is from the last sample
+of that command leaving the user's stream to the first sample of the coach's reply leaving the
+coach's. Both times are DAC times on the monotonic clock. Run under `make bench`.
 """
 
 from __future__ import annotations
 
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -31,6 +32,9 @@ from voice_coach.listener import Listener, Utterance
 from voice_coach.routine import load_routine
 from voice_coach.speech_output import SpeechOutput
 from voice_coach.voice_session import VoiceSession
+
+# `--engine NAME` compares another recognizer; the default is the one sessions use.
+ENGINE = sys.argv[sys.argv.index("--engine") + 1] if "--engine" in sys.argv else "auto"
 
 ROUTINE = """
 name = "latency"
@@ -82,7 +86,7 @@ def _one(routine, synth, speaker, microphone, user, attempt: int) -> float | Non
     clock = MonotonicClock()
     output = SpeechOutput(clock, lambda s: None, print, synth, speaker)
     output.prepare()
-    recognizer = ProcessRecognizer(make_recognizer, "pocketsphinx", default_catalog(), None, True)
+    recognizer = ProcessRecognizer(make_recognizer, ENGINE, default_catalog(), None, True)
     listener = Listener(  # wired as in a session: echo cancelled, countdown numbers blanked
         microphone,
         recognizer,

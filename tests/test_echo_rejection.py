@@ -1,5 +1,7 @@
 """The coach never obeys its own voice: every line of the default routine, spoken by the coach's
-real synthesizer into the real recognizer through the microphone path, yields no intent."""
+real synthesizer into the real recognizer through the microphone path, yields no intent.
+
+Each test runs on Whisper (the default engine) and on PocketSphinx (the light fallback)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from voice_coach.listener import Listener
 GAP = 0.5  # seconds between lines, as when the coach pauses between sentences
 SCRIPT = "start\n@40 harder\n@45 softer\n@60 pause\n@62 resume\n@70 help\n@80 stretch\n@95 repeat"
 PAIN_SCRIPT = "start\n@30 ouch\n@35 softer\n@50 next spot\n@60 stop"
+ENGINES = ("whisper", "pocketsphinx")
 
 
 def every_routine_line() -> list[str]:
@@ -32,11 +35,12 @@ class _NoMicrophone:
         return None
 
 
-def test_every_line_of_the_default_routine_heard_back_gives_no_intent():
+@pytest.mark.parametrize("engine", ENGINES)
+def test_every_line_of_the_default_routine_heard_back_gives_no_intent(engine):
     lines = every_routine_line()
     assert len(lines) > 80
     synth = Pyttsx3Synthesizer()
-    listener = Listener(_NoMicrophone(), make_recognizer("pocketsphinx", default_catalog()))
+    listener = Listener(_NoMicrophone(), make_recognizer(engine, default_catalog()))
     rng = np.random.default_rng(7)
     spoken: list[Playback] = []
     clock = 0.0
@@ -90,7 +94,7 @@ def countdown_with_stop(stop_at: float) -> tuple[bytes, list[Playback]]:
     return np.clip(audio, -32768, 32767).astype(np.int16).tobytes(), played
 
 
-def acted_on_in_countdown(gated: bool) -> list[str]:
+def acted_on_in_countdown(gated: bool, engine: str) -> list[str]:
     """The intents a session would act on from a countdown with "stop" said between numbers."""
     pcm, played = countdown_with_stop(stop_at=2.45)  # just after "Four." ends
 
@@ -99,7 +103,7 @@ def acted_on_in_countdown(gated: bool) -> list[str]:
 
     listener = Listener(
         _NoMicrophone(),
-        make_recognizer("pocketsphinx", default_catalog()),
+        make_recognizer(engine, default_catalog()),
         gate=numbers if gated else None,
     )
     for offset in range(0, len(pcm), 640):  # 20 ms chunks, as from the microphone
@@ -116,13 +120,14 @@ def acted_on_in_countdown(gated: bool) -> list[str]:
     return acted
 
 
-def test_stop_between_countdown_numbers_is_acted_on_once_the_numbers_are_gated():
-    assert acted_on_in_countdown(gated=True) == ["stop"]
+@pytest.mark.parametrize("engine", ENGINES)
+def test_stop_between_countdown_numbers_is_acted_on_once_the_numbers_are_gated(engine):
+    assert acted_on_in_countdown(gated=True, engine=engine) == ["stop"]
 
 
-def test_without_the_gate_stop_is_fused_with_the_numbers_and_lost():
+def test_without_the_gate_pocketsphinx_fuses_stop_with_the_numbers_and_loses_it():
     # Why the gate exists: the numbers' gaps are shorter than the endpointer's window.
-    assert acted_on_in_countdown(gated=False) == []
+    assert acted_on_in_countdown(gated=False, engine="pocketsphinx") == []
 
 
 ECHO_DELAY = 0.12  # seconds from the speaker's clock to the microphone's: beyond the filter
@@ -164,7 +169,9 @@ def coach_with_words_over_it(
     return mic, speaker, played
 
 
-def acted_on_over_the_coach(word: str, cancel_echo: bool, into: float = 1.5) -> list[str]:
+def acted_on_over_the_coach(
+    word: str, cancel_echo: bool, into: float = 1.5, engine: str = "pocketsphinx"
+) -> list[str]:
     mic, speaker, played = coach_with_words_over_it(word, into)
     rate = 16_000
 
@@ -178,7 +185,7 @@ def acted_on_over_the_coach(word: str, cancel_echo: bool, into: float = 1.5) -> 
 
     listener = Listener(
         _NoMicrophone(),
-        make_recognizer("pocketsphinx", default_catalog()),
+        make_recognizer(engine, default_catalog()),
         echo_reference=reference if cancel_echo else None,
     )
     pcm = np.clip(mic, -32768, 32767).astype(np.int16).tobytes()
@@ -199,16 +206,19 @@ def acted_on_over_the_coach(word: str, cancel_echo: bool, into: float = 1.5) -> 
 INTO_THE_LINE = (1.0, 2.0, 3.0, 3.5)  # seconds into the coach's sentence the word starts
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize(("word", "intent"), [("stop", "stop"), ("ouch", "pain")])
-def test_urgent_words_over_the_coachs_sentence_are_acted_on_with_echo_cancellation(word, intent):
+def test_urgent_words_over_the_coachs_sentence_are_acted_on_with_echo_cancellation(
+    word, intent, engine
+):
     # The synthesizer's output varies a little from run to run, and one word can fall where
     # the recognizer fails it; the word at several places in the sentence gives a steady figure.
-    acted = [acted_on_over_the_coach(word, True, into) for into in INTO_THE_LINE]
+    acted = [acted_on_over_the_coach(word, True, into, engine) for into in INTO_THE_LINE]
     assert sum(got == [intent] for got in acted) >= 3, acted
     assert all(got in ([], [intent]) for got in acted), acted  # and nothing else is obeyed
 
 
-def test_without_echo_cancellation_the_word_is_lost_in_the_coachs_voice():
+def test_without_echo_cancellation_pocketsphinx_loses_the_word_in_the_coachs_voice():
     # Why the canceller exists: the recognizer makes nothing of the mixture.
     acted = [acted_on_over_the_coach("stop", False, into) for into in INTO_THE_LINE]
     assert sum(got == ["stop"] for got in acted) <= 1, acted

@@ -1,5 +1,6 @@
 """A hands-free session on the real audio stack: espeak-ng voice, sounddevice streams on the
-PulseAudio null sink, PocketSphinx in its child process, assembled by ``build_voice_session``.
+PulseAudio null sink, Whisper (the default recognizer) in its child process, assembled by
+``build_voice_session``.
 
 "The user" is a second output stream into the same sink, so the microphone (the sink's monitor)
 hears the user and the coach together, as a laptop's microphone would.
@@ -81,7 +82,7 @@ def live_session(tmp_path_factory, routine: str, seed: int, print_line, note):
     coach = Coach(load_routine(folder / "routine.toml"), seed=seed)
     notes: list[str] = []
     session = build_voice_session(
-        coach, Settings(engine="pocketsphinx"), print_line, lambda s: (notes.append(s), note(s))
+        coach, Settings(engine="whisper"), print_line, lambda s: (notes.append(s), note(s))
     )
     assert session is not None, notes
     return coach, session

@@ -49,12 +49,12 @@ def make_recognizer(
     if engine == "whisper" or (engine == "auto" and model and is_whisper_folder(model)):
         from audio_models.whisper_recognizer import WhisperRecognizer
 
-        return WhisperRecognizer(catalog.phrases(), model)
+        return WhisperRecognizer(catalog.phrases(), model, urgent=urgent_phrases(catalog))
     named = model or os.environ.get(MODEL_VARIABLE)
     if engine == "auto" and not named and whisper_installed():
         from audio_models.whisper_recognizer import WhisperRecognizer
 
-        return WhisperRecognizer(catalog.phrases())
+        return WhisperRecognizer(catalog.phrases(), urgent=urgent_phrases(catalog))
     if engine in ("auto", "vosk"):
         from audio_models.model_store import ModelStore
 
@@ -75,6 +75,14 @@ def make_recognizer(
 
     sentences = language_model_sentences(catalog, routine)
     return PocketSphinxRecognizer(grammar_phrases(catalog, routine), sentences, live=live)
+
+
+def urgent_phrases(catalog: Catalog) -> list[str]:
+    """The phrases of the intents acted on even over the coach's voice (stop, pain)."""
+    from voice_coach.echo_filter import URGENT_INTENTS
+
+    by_intent = catalog.phrases_by_intent()
+    return [phrase for intent in sorted(URGENT_INTENTS) for phrase in by_intent.get(intent, ())]
 
 
 def whisper_installed() -> bool:
