@@ -12,6 +12,10 @@ and ends. This one needs nothing but numpy:
   ``OFF_DB`` over it (hysteresis), and ends after ``window`` seconds without such a frame. Its
   audio starts ``PRE_ROLL`` before the first loud frame (soft onsets, "h" and "f", sit under the
   threshold) and runs to the end of the quiet window.
+- An utterance's audio ends ``TAIL`` after its last loud frame, whatever the window. So the
+  utterance that will end if the voice does not come back is known ``TAIL`` after the voice
+  stopped (``tentative``), with the very audio it will have, while the window still waits: a
+  recognizer can decode it then, and has the result ready when the window closes.
 - Fewer than ``MIN_SPEECH`` seconds of loud frames is a click or a breath, not an utterance.
 - Sound that never pauses is cut every ``max_utterance`` seconds, so memory stays bounded.
 """
@@ -39,6 +43,7 @@ INITIAL_FLOOR_DB = 40.0  # before anything is heard: a quiet room, so the first 
 # of the speech (synthetic quick set: 30% of commands, against 51% as one long utterance).
 SETTLE = 0.0  # seconds
 PRE_ROLL = 0.2  # seconds of audio kept before the first loud frame
+TAIL = 0.1  # seconds of audio kept after the last loud frame (a soft ending: "ch", "s", "p")
 MIN_SPEECH = 0.06  # seconds of loud frames an utterance needs
 
 
@@ -46,7 +51,7 @@ MIN_SPEECH = 0.06  # seconds of loud frames an utterance needs
 class Utterance:
     """One stretch of speech: its samples and where it sits in the stream (seconds)."""
 
-    pcm: bytes  # s16le, from ``start`` to the end of the quiet window after ``end``
+    pcm: bytes  # s16le, from ``start`` to ``TAIL`` after ``end``
     start: float
     end: float  # the end of the last loud frame
     cut: bool = False  # ended by the length limit, not by a pause
@@ -57,6 +62,7 @@ class EnergyEndpointer:
 
     def __init__(self, window: float = 0.25, max_utterance: float = 5.0) -> None:
         self.window_frames = max(1, round(window / FRAME_SECONDS))
+        self.tail_frames = min(self.window_frames, round(TAIL / FRAME_SECONDS))
         self.max_frames = round(max_utterance / FRAME_SECONDS)
         self.reset()
 
@@ -76,6 +82,16 @@ class EnergyEndpointer:
     def in_speech(self) -> bool:
         """An utterance is in progress."""
         return self._utterance is not None
+
+    def tentative(self) -> Utterance | None:
+        """The utterance that ends if the voice does not come back, just when that is known.
+
+        Returned once, ``TAIL`` after the last loud frame (None before and after): the same
+        audio, start and end as the utterance ``accept`` will return when the window closes.
+        """
+        if self._utterance is None or self._frames - self._last_loud != self.tail_frames:
+            return None
+        return self._utterance_of(self._utterance, self._last_loud)
 
     def accept(self, pcm: bytes) -> list[Utterance]:
         """Feed audio; return the utterances that ended within it."""
@@ -123,12 +139,15 @@ class EnergyEndpointer:
     def _finish(self, cut: bool) -> Utterance | None:
         frames, self._utterance = self._utterance or [], None
         self._recent.clear()
-        end = self._last_loud if not cut else self._frames
+        if cut:
+            return self._utterance_of(frames, self._frames, cut=True)
+        return self._utterance_of(frames, self._last_loud)
+
+    def _utterance_of(self, frames: list[bytes], end: int, cut: bool = False) -> Utterance | None:
         if self._loud * FRAME_SECONDS < MIN_SPEECH:
             return None
-        return Utterance(
-            b"".join(frames), self._start * FRAME_SECONDS, end * FRAME_SECONDS, cut=cut
-        )
+        kept = frames if cut else frames[: end + self.tail_frames - self._start]
+        return Utterance(b"".join(kept), self._start * FRAME_SECONDS, end * FRAME_SECONDS, cut=cut)
 
     def _level(self, frame: bytes) -> float:
         samples = np.frombuffer(frame, dtype="<i2").astype(np.float64)

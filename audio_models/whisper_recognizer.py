@@ -1,8 +1,13 @@
 """Whisper (tiny.en by default) as a streaming recognizer that knows the caller's phrases.
 
 - An energy endpointer (audio_models/endpointer.py) cuts the stream into utterances; each one is
-  transcribed whole when it ends, on its own samples only (audio_models/whisper_model.py), so a
-  result never depends on earlier audio and ``reset`` only restarts the clock.
+  transcribed whole, on its own samples only (audio_models/whisper_model.py), so a result never
+  depends on earlier audio and ``reset`` only restarts the clock.
+- The endpointer waits ``ENDPOINT_WINDOW`` of quiet before it ends an utterance, but knows the
+  audio the utterance will have ``TAIL`` after the voice stops. The utterance is decoded then,
+  while the window still waits; when the window closes on that very utterance its transcript is
+  ready (the same audio, so the same result), and the reply is not held up by the decode. If
+  the voice comes back, that decode is simply dropped.
 - Whisper writes what it hears in free English. The phrases (the intent catalog's commands) it is
   given are a guide, not a grammar: the phrases closest to its hypotheses are scored under the
   decoder for the same audio, and one that the audio supports about as well as the free text
@@ -22,7 +27,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from audio_models.endpointer import EnergyEndpointer, Utterance
+from audio_models.endpointer import FRAME, EnergyEndpointer, Utterance
 from audio_models.errors import EngineUnavailable
 from audio_models.recognizer import SAMPLE_RATE, Transcript
 from audio_models.whisper_model import THREADS, Decoded, WhisperModel
@@ -77,20 +82,37 @@ class WhisperRecognizer:
         self._phrase_set = set(self.phrases)
         self._urgent = {plain(p) for p in urgent} & self._phrase_set
         self._endpointer = EnergyEndpointer(ENDPOINT_WINDOW, MAX_UTTERANCE)
+        self._early: tuple[Utterance, Transcript] | None = None  # decoded before it ended
 
     def reset(self) -> None:
         """Start a new stream: clock at zero, no utterance in progress."""
         self._endpointer.reset()
+        self._early = None
 
     def accept(self, pcm: bytes) -> list[Transcript]:
         """Feed 16 kHz mono s16le audio of any length; return utterances that ended in it."""
-        return [self._recognize(u) for u in self._endpointer.accept(pcm)]
+        out: list[Transcript] = []
+        frame = 2 * FRAME
+        for offset in range(0, len(pcm), frame):
+            out += [
+                self._recognize(u) for u in self._endpointer.accept(pcm[offset : offset + frame])
+            ]
+            tentative = self._endpointer.tentative()
+            if tentative is not None:
+                self._early = (tentative, self._decode(tentative))
+        return out
 
     def flush(self) -> list[Transcript]:
         """End of stream: finish the utterance in progress, if any."""
         return [self._recognize(u) for u in self._endpointer.flush()]
 
     def _recognize(self, utterance: Utterance) -> Transcript:
+        early, self._early = self._early, None
+        if early is not None and early[0] == utterance:
+            return early[1]
+        return self._decode(utterance)
+
+    def _decode(self, utterance: Utterance) -> Transcript:
         samples = np.frombuffer(utterance.pcm, dtype="<i2").astype(np.float32) / 32768.0
         decoded = self.whisper.transcribe(samples, HYPOTHESES)
         text, log_prob = self.choose(decoded)

