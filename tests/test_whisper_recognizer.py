@@ -119,15 +119,14 @@ def test_endpointer_cuts_sound_that_never_pauses():
     assert all(p.end - p.start <= 2.0 + 1e-6 for p in pieces)
 
 
-def test_auto_picks_whisper_when_its_weights_are_installed(monkeypatch):
+def test_a_whisper_folder_named_with_model_runs_whisper_under_auto(monkeypatch):
     from audio_models.whisper_model import default_model_path
     from voice_coach.engines import make_recognizer
 
     monkeypatch.delenv("VOICE_COACH_VOSK_MODEL", raising=False)
-    assert isinstance(make_recognizer("auto", default_catalog()), WhisperRecognizer)
-    # A Whisper folder named with --model runs Whisper, under auto as under whisper.
     named = make_recognizer("auto", default_catalog(), str(default_model_path()))
     assert isinstance(named, WhisperRecognizer)
+    assert isinstance(make_recognizer("whisper", default_catalog()), WhisperRecognizer)
 
 
 def test_an_utterance_is_decoded_while_the_endpointer_waits_and_only_once(recognizer):

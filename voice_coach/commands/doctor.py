@@ -109,11 +109,11 @@ def _models() -> int:
         print(f"  {error}")
         return 1
     for model in installed:
-        mark = " (used by --engine vosk)" if chosen and model.path == chosen else ""
+        mark = " (used by --engine auto)" if chosen and model.path == chosen else ""
         state = "" if model.valid else " - MISSING OR DAMAGED"
         print(f"  {model.name}: {model.path}{state}{mark}")
     if not installed:
-        print("  none installed; --engine vosk needs one. Install one with")
+        print("  none installed; --engine auto uses PocketSphinx. Install one with")
         print("  `voice-coach models install vosk-model-small-en-us-0.15`.")
     return 0
 
