@@ -22,11 +22,6 @@ from audio_models.tts import Clip
 
 FADE_SECONDS = 0.005  # a cut line fades out this fast: no click, still immediate
 HISTORY_SECONDS = 120.0  # the echo filter never looks further back than this
-# Samples per callback, as a share of a second. Left to PortAudio, "low" latency meant 2 ms
-# blocks: 500 Python callbacks a second, and underruns (each one moves the echo path under the
-# canceller) whenever another thread or process held the CPU. A clip still starts on its exact
-# sample inside a block, so a longer block costs only its own length in latency.
-BLOCK_SECONDS = 0.01
 
 
 @dataclass(frozen=True)
@@ -158,7 +153,6 @@ class Speaker:
                 samplerate=self._rate,
                 channels=1,
                 dtype="float32",
-                blocksize=round(self._rate * BLOCK_SECONDS),
                 latency=self._latency,
                 callback=self._callback,
             )
