@@ -35,6 +35,15 @@ def recognizer_pcm(*parts: np.ndarray, noise: float = 20.0, seed: int = 0) -> by
     return to_recognizer_pcm(np.clip(joined, -32768, 32767).astype(np.int16), ESPEAK_RATE)
 
 
+def decode(recognizer, pcm: bytes, chunk: int = 4000) -> list:
+    """Every transcript of ``pcm`` fed as a fresh stream in ``chunk``-byte pieces, then flushed."""
+    recognizer.reset()
+    out = []
+    for i in range(0, len(pcm), chunk):
+        out += recognizer.accept(pcm[i : i + chunk])
+    return out + recognizer.flush()
+
+
 def require_sound_server() -> None:
     """Fail (under `make test`, which always starts one) or skip when no PulseAudio is running."""
     if shutil.which("pactl") and (

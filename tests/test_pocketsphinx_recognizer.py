@@ -14,7 +14,7 @@ from audio_models.pocketsphinx_recognizer import (
 )
 from intents.catalog import default_catalog
 from intents.matcher import IntentMatcher
-from tests.audio import ESPEAK_RATE, recognizer_pcm, silence, speech
+from tests.audio import ESPEAK_RATE, decode, recognizer_pcm, silence, speech
 from voice_coach.engines import language_model_sentences
 
 
@@ -23,14 +23,6 @@ def recognizer() -> PocketSphinxRecognizer:
     # As a session builds it: the language model also knows what the coach says.
     catalog = default_catalog()
     return PocketSphinxRecognizer(catalog.phrases(), language_model_sentences(catalog))
-
-
-def decode(recognizer: PocketSphinxRecognizer, pcm: bytes, chunk: int = 4000):
-    recognizer.reset()
-    out = []
-    for i in range(0, len(pcm), chunk):
-        out += recognizer.accept(pcm[i : i + chunk])
-    return out + recognizer.flush()
 
 
 @pytest.mark.parametrize(

@@ -10,20 +10,12 @@ from audio_models.errors import ModelError
 from audio_models.whisper_recognizer import WhisperRecognizer
 from intents.catalog import default_catalog
 from intents.matcher import IntentMatcher
-from tests.audio import ESPEAK_RATE, recognizer_pcm, silence, speech
+from tests.audio import ESPEAK_RATE, decode, recognizer_pcm, silence, speech
 
 
 @pytest.fixture(scope="module")
 def recognizer() -> WhisperRecognizer:
     return WhisperRecognizer(default_catalog().phrases())
-
-
-def decode(recognizer: WhisperRecognizer, pcm: bytes, chunk: int = 4000):
-    recognizer.reset()
-    out = []
-    for i in range(0, len(pcm), chunk):
-        out += recognizer.accept(pcm[i : i + chunk])
-    return out + recognizer.flush()
 
 
 @pytest.mark.parametrize(
