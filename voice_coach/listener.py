@@ -99,7 +99,8 @@ class Utterance:
     # Stretches (monotonic start, end) inside it that were blanked before the recognizer: sounds
     # there (the countdown's numbers) cannot have been heard, so they cannot be its echo.
     blanked: tuple[tuple[float, float], ...] = ()
-    # Whether the coach's voice was being cancelled (and the canceller warmed up) when it began.
+    # Whether the coach's voice was being cancelled (the canceller warmed up, and not letting
+    # the coach through as the utterance ended).
     echo_cancelled: bool = False
 
 
@@ -200,7 +201,8 @@ class Listener:
                     decoded_at=time.monotonic(),
                     blanked=blanked,
                     echo_cancelled=self._locked_at is not None
-                    and begin - self._locked_at >= CANCELLER_WARM_UP,
+                    and begin - self._locked_at >= CANCELLER_WARM_UP
+                    and not self._leaking(),
                 )
             )
 
@@ -251,9 +253,13 @@ class Listener:
         self._power_in = keep * self._power_in + (1 - keep) * float(np.mean(mic**2))
         self._power_out = keep * self._power_out + (1 - keep) * float(np.mean(clean**2))
 
+    def _leaking(self) -> bool:
+        # The coach's voice comes through the canceller (or the user talks over it): either
+        # way, what the recognizer heard may be the coach's own vowels.
+        return self._power_out > ECHO_LEFT * self._power_in > 0
+
     def _echo_may_have_moved(self) -> bool:
-        leaking = self._power_out > ECHO_LEFT * self._power_in > 0
-        return self._delay.unconfirmed or (self._delay.locked and leaking)
+        return self._delay.unconfirmed or (self._delay.locked and self._leaking())
 
     def _add_comfort_noise(self, pcm: bytes) -> bytes:
         samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
