@@ -29,16 +29,17 @@ class OutputHistory:
         self._lock = threading.Lock()
         self._next: float | None = None  # where the next block continues the timeline
 
-    def append(self, start: float, samples: np.ndarray) -> None:
+    def append(self, start: float, samples: np.ndarray, resync: bool = False) -> None:
         """Record one output block (called from the audio callback: a copy and an append).
 
         The stream's samples are contiguous, but the time reported for each block jitters by
         milliseconds; an echo canceller needs the reference without seams. So blocks are laid end
         to end by sample count, and the timeline re-anchors only when the reported time parts
-        from it by more than a jitter (an underrun, a reopened stream).
+        from it by more than a jitter (a reopened stream), or with ``resync`` (the stream reported
+        an underrun, so the count no longer tells where these samples play).
         """
         block = samples.astype(np.float32, copy=True)
-        if self._next is not None and abs(start - self._next) <= REANCHOR_AFTER:
+        if self._next is not None and not resync and abs(start - self._next) <= REANCHOR_AFTER:
             start = self._next
         self._next = start + len(block) / self.rate
         with self._lock:

@@ -22,6 +22,13 @@ from audio_models.tts import Clip
 
 FADE_SECONDS = 0.005  # a cut line fades out this fast: no click, still immediate
 HISTORY_SECONDS = 120.0  # the echo filter never looks further back than this
+# Seconds of output buffer. PortAudio's "low" (9 ms through the ALSA pulse plugin, refilled in
+# 2 ms callbacks) underran every few seconds with one core busy, and each underrun delays all
+# that is played after it: the echo path walked 260 ms in 27 s on the null sink. Worse, an
+# underrun can stall the plugin for about 1.9 s. At 0.1 s there was no underrun under the same
+# load, and none of eight reopened streams stalled (35-80 ms buffers: most of them did). A cut
+# line still goes quiet within about a tenth of a second.
+OUTPUT_LATENCY = 0.1
 
 
 @dataclass(frozen=True)
@@ -57,7 +64,7 @@ class Speaker:
         self,
         device: int | str | None = None,
         samplerate: int | None = None,
-        latency: str | float = "low",
+        latency: str | float = OUTPUT_LATENCY,
         record: bool = False,
     ) -> None:
         self._device, self._latency = device, latency
@@ -70,6 +77,7 @@ class Speaker:
         self._resampled: dict[tuple[str, int, int, int], np.ndarray] = {}
         self._last_callback = time.monotonic()
         self.callback_errors = 0
+        self.underruns = 0  # output underflows PortAudio reported: each moves the echo path
         self._stream = None
         self._open()
 
@@ -183,8 +191,12 @@ class Speaker:
             if timing.outputBufferDacTime <= 0:  # some host APIs report no timing
                 dac = now
             self._mix(out, frames, dac, now)
+            if status.output_underflow:
+                self.underruns += 1
             if self._history is not None:
-                self._history.append(dac, out)
+                # After an underrun the samples lost their place on the timeline: follow the
+                # stream's stamp rather than the sample count.
+                self._history.append(dac, out, resync=bool(status.output_underflow))
         except Exception:  # never raise into PortAudio: that would stop the stream for good
             self.callback_errors += 1
 

@@ -75,6 +75,7 @@ def main() -> None:
         device.close()
     with_aec = _drain(live)
     print(f"barge-in over the coach's sentences, {len(trials)} sentences, null sink:")
+    print(f"  speaker underruns (each moves the echo path): {coach.underruns}")
     _report("live, with echo cancellation", trials, with_aec)
     _report_tracker(live, trials[0].line.start)
     # The same audio again, without the canceller, for comparison.

@@ -68,6 +68,18 @@ def test_output_history_returns_what_was_played_at_that_time():
     assert not history.segment(20.0, 160, 16_000).any()  # nothing played then
 
 
+def test_output_history_lays_blocks_by_sample_count_until_an_underrun():
+    history = OutputHistory(16_000)
+    click = np.zeros(160, dtype=np.float32)
+    click[0] = 1.0
+    history.append(10.0, click)
+    history.append(10.013, click)  # a stamp 3 ms late: jitter, the block still follows on
+    assert history.segment(10.01, 160, 16_000)[0] == 1.0
+    history.append(10.04, click, resync=True)  # after an underrun: the stamp is believed
+    assert history.segment(10.04, 160, 16_000)[0] == 1.0
+    assert not history.segment(10.02, 160, 16_000).any()
+
+
 def echo_scene(voices, user_at: int):
     coach, user = voices
     rng = np.random.default_rng(2)
