@@ -32,9 +32,13 @@ class Settings:
     output_device: str | None = None
 
 
+RATE_RANGE = (80, 400)  # words per minute: slower drags, faster is hard to follow lying down
+
 _CHECKS: dict[str, Callable[[Any], bool]] = {
     "voice": lambda v: isinstance(v, str) and bool(v.strip()),
-    "rate": lambda v: isinstance(v, int) and not isinstance(v, bool) and 80 <= v <= 400,
+    "rate": lambda v: (
+        isinstance(v, int) and not isinstance(v, bool) and RATE_RANGE[0] <= v <= RATE_RANGE[1]
+    ),
     "volume": lambda v: isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 1,
     "engine": lambda v: v in ENGINES,
     "model": lambda v: isinstance(v, str) and bool(v.strip()),
@@ -43,7 +47,7 @@ _CHECKS: dict[str, Callable[[Any], bool]] = {
 }
 _EXPECTED = {
     "voice": "a voice name",
-    "rate": "words per minute from 80 to 400",
+    "rate": f"words per minute from {RATE_RANGE[0]} to {RATE_RANGE[1]}",
     "volume": "a number from 0 to 1",
     "engine": f"one of {', '.join(ENGINES)}",
     "model": "a folder path",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
 from intents.matcher import IntentMatcher
+from voice_coach.commands.common import require_stdin
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,7 +36,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _stdin_lines():
+    stdin = require_stdin("parse without TEXT")
     # Binary garbage on stdin must not crash a pipeline: undecodable bytes become U+FFFD.
-    stream = open(sys.stdin.fileno(), encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+    stream = open(stdin.fileno(), encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
     for line in stream:
         yield line.rstrip("\r\n")

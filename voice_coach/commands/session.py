@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from voice_coach.commands.common import require_stdin
 from voice_coach.dialogue import Coach
 from voice_coach.routine import RoutineError, builtin_names, load_routine
-from voice_coach.settings import ENGINES, apply, load_settings
+from voice_coach.settings import ENGINES, RATE_RANGE, apply, load_settings
 from voice_coach.text_session import TextSession, stdin_lines
 
 _VOICE_FLAGS = ("engine", "model", "voice", "rate", "volume", "input_device", "output_device")
@@ -19,6 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "session",
         help="run a guided session",
         description="Run a guided upper-back session: by voice, or typed with --text.",
+        epilog=_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--text", action="store_true", help="type commands, read printed lines")
     parser.add_argument(
@@ -38,8 +41,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     voice.add_argument("--engine", choices=ENGINES, default=None, help="speech recognizer")
     voice.add_argument("--model", default=None, metavar="PATH", help="a Vosk model folder")
     voice.add_argument("--voice", default=None, help="synthesizer voice (see `voice-coach doctor`)")
-    voice.add_argument("--rate", type=int, default=None, help="speaking rate, words per minute")
-    voice.add_argument("--volume", type=float, default=None, help="speech volume, 0 to 1")
+    low, high = RATE_RANGE
+    voice.add_argument(
+        "--rate", type=_rate, default=None, help=f"speaking rate, {low} to {high} words per minute"
+    )
+    voice.add_argument("--volume", type=_volume, default=None, help="speech volume, 0 to 1")
     voice.add_argument("--input-device", default=None, help="microphone name or number")
     voice.add_argument("--output-device", default=None, help="speaker name or number")
     parser.set_defaults(run=run)
@@ -59,8 +65,8 @@ def run(args: argparse.Namespace) -> int:
             _note("--clock virtual needs --text; this session runs in text mode.")
         elif _run_voice(coach, args):
             return 0
+    lines = stdin_lines(require_stdin("a text session"))
     session = TextSession(coach, out=sys.stdout, err=sys.stderr)
-    lines = stdin_lines(sys.stdin)
     try:
         if args.clock == "virtual":
             session.run_virtual(lines)
@@ -69,6 +75,48 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         session.stop(at=coach._now)
     return 0
+
+
+def _rate(text: str) -> int:
+    # A usage error (exit 2) in every mode: a value that would be ignored is still a mistake.
+    low, high = RATE_RANGE
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a rate from {low} to {high}")
+    return value
+
+
+def _volume(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 <= value <= 1.0:  # NaN fails this too
+        raise argparse.ArgumentTypeError(f"{text!r} is not a volume from 0 to 1")
+    return value
+
+
+def _epilog() -> str:
+    from intents.catalog import default_catalog
+
+    shown = 3  # phrasings per command: enough to show the idea, the matcher takes many more
+    rows = [
+        "  " + ", ".join(f'"{p}"' for p in intent.phrases[:shown]) + f"... ({intent.description})"
+        for intent in default_catalog().intents
+    ]
+    return "\n".join(
+        [
+            "spoken (or typed) commands, with a few of the ways to say each:",
+            *rows,
+            "",
+            "In text mode each input line is a command. A line `@<seconds> <command>`, such as",
+            "`@90 harder`, is delivered at that time into the session (1:30) instead of when it",
+            "is read, so a whole session can be scripted; with --clock virtual it runs at once.",
+        ]
+    )
 
 
 def _run_voice(coach: Coach, args: argparse.Namespace) -> bool:
