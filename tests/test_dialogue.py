@@ -147,3 +147,12 @@ def test_speech_that_ends_in_time_changes_nothing_and_a_hold_is_never_stretched(
         actions += coach.handle(Tick(at=coach.next_deadline()))
     release = [a for a in actions if isinstance(a, Say) and a.text in default_table()["release"]]
     assert release and release[0].at == pytest.approx(hold.ends)
+
+
+def test_repeat_says_what_the_last_event_made_the_coach_say_not_all_lines_of_that_second():
+    coach = Coach(ROUTINE, seed=1)
+    welcome = coach.handle(SessionStarted(at=0.0))
+    spot = coach.handle(Heard(intent="start", text="start", at=0.0))
+    again = coach.handle(Heard(intent="repeat", text="repeat", at=0.0))
+    assert [a.text for a in again] == [a.text for a in spot]
+    assert not {a.text for a in welcome} & {a.text for a in again}

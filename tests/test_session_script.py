@@ -199,3 +199,31 @@ def test_lines_vary_instead_of_repeating_the_same_sentence():
     releases = [line.text for line in coach_lines(run_script("start")) if "elease" in line.text]
     assert len(set(releases)) > 1
     assert all(a != b for a, b in itertools.pairwise(releases))
+
+
+def replies_to(lines, text):
+    """The coach's lines printed right after the input ``text``, up to the next input."""
+    start = next(i for i, line in enumerate(lines) if line.who == "you" and line.text == text)
+    out = []
+    for line in lines[start + 1 :]:
+        if line.who == "you" or line.at > lines[start].at:
+            break
+        out.append(line.text)
+    return out
+
+
+def test_repeat_right_after_start_is_the_spots_instruction_not_the_whole_session():
+    # Under the virtual clock the welcome and the first spot are said at the same second; the
+    # welcome is not part of the last instruction.
+    lines = run_script("start\nrepeat")
+    spot = ROUTINE.spots[0]
+    again = replies_to(lines, "repeat -> repeat")
+    assert len(again) == 3 and again[0].startswith("Spot 1 of 7")
+    assert again[1:] == [spot.placement, ROUTINE.pressures[0].cues["wall"]]
+
+
+def test_repeat_in_a_hold_is_the_breathing_cue_not_the_halfway_mark():
+    start, end, _ = holds(run_script("start"))[0]
+    lines = run_script(f"start\n@{(start + end) / 2 + 1} repeat")
+    again = replies_to(lines, "repeat -> repeat")
+    assert again == [ROUTINE.spots[0].breathing]

@@ -60,7 +60,10 @@ class Coach(IntentHandlers):
         self._return_spot: int | None = None  # where a requested stretch returns to
         self._pain_in_stretch = False
         self._last_instruction: list[str] = []
-        self._last_instruction_at = -1.0
+        # One instruction is what one event or one due item makes the coach say; grouping lines
+        # by their time instead joined everything said at the same second (under the virtual
+        # clock, the welcome and the first spot), and "repeat" replayed all of it.
+        self._instruction_open = False
         self._last_reprompt = -REPROMPT_INTERVAL
         self._out: list[Action] = []
 
@@ -82,6 +85,7 @@ class Coach(IntentHandlers):
             self._welcome(at)
             return self._flush()
         self._advance(at)
+        self._instruction_open = False
         if isinstance(event, SpeechQueued):
             self._make_room_for_speech(event.until)
         elif isinstance(event, Heard) and not self.finished:
@@ -100,6 +104,7 @@ class Coach(IntentHandlers):
 
     def _fire(self, due: Due) -> None:
         at = due.at
+        self._instruction_open = False
         if due.kind == "phase_end":
             self._phase_ended(at)
         elif due.kind == "say":
@@ -107,7 +112,8 @@ class Coach(IntentHandlers):
         elif due.kind == "breath":
             self._say(self._spot.breathing, at)
         elif due.kind == "halfway":
-            self._say(self.lines.say("halfway"), at)
+            # A progress mark, not an instruction: "repeat" after it says the breathing cue.
+            self._say(self.lines.say("halfway"), at, instruction=False)
         elif due.kind == "count":
             self._say(NUMBER_WORDS[int(due.data)], at, LineKind.COUNT)
         elif due.kind == "reminder":
@@ -277,10 +283,17 @@ class Coach(IntentHandlers):
     def _reply(self, key: str, at: float, **values: object) -> None:
         self._say(self.lines.say(key, **values), at, LineKind.REPLY)
 
-    def _say(self, text: str, at: float, kind: LineKind = LineKind.GUIDE) -> None:
-        if kind == LineKind.GUIDE:
-            if at != self._last_instruction_at:
-                self._last_instruction, self._last_instruction_at = [], at
+    def _say(
+        self,
+        text: str,
+        at: float,
+        kind: LineKind = LineKind.GUIDE,
+        instruction: bool | None = None,
+    ) -> None:
+        """Say ``text``; an instruction (by default, a guide line) is what "repeat" says again."""
+        if instruction if instruction is not None else kind == LineKind.GUIDE:
+            if not self._instruction_open:
+                self._last_instruction, self._instruction_open = [], True
             self._last_instruction.append(text)
         self._emit(Say(text=text, at=at, kind=kind))
 
