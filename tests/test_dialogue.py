@@ -4,6 +4,7 @@ import itertools
 
 import pytest
 
+from voice_coach.clock import VirtualClock
 from voice_coach.dialogue import Coach
 from voice_coach.events import (
     CancelCountdown,
@@ -156,3 +157,63 @@ def test_repeat_says_what_the_last_event_made_the_coach_say_not_all_lines_of_tha
     again = coach.handle(Heard(intent="repeat", text="repeat", at=0.0))
     assert [a.text for a in again] == [a.text for a in spot]
     assert not {a.text for a in welcome} & {a.text for a in again}
+
+
+def run_to_hold(coach: Coach, clock: VirtualClock) -> StartCountdown:
+    """Tick ``coach`` on ``clock`` until a hold starts; its countdown."""
+    while True:
+        clock.advance_to(coach.next_deadline())
+        actions = coach.handle(Tick(at=clock.now()))
+        for action in actions:
+            if isinstance(action, StartCountdown):
+                return action
+
+
+def halfway_and_countdown(presses: dict[float, str], preset: tuple[str, ...] = ()):
+    """Said at a hold's halfway mark, the hold as last announced, and the numbers, when
+    ``presses`` (seconds into the hold -> intent) change it; on the virtual clock."""
+    clock = VirtualClock()
+    coach = Coach(ROUTINE, seed=1)
+    coach.handle(SessionStarted(at=clock.now()))
+    for intent in preset:
+        coach.handle(Heard(intent=intent, text=intent, at=clock.now()))
+    coach.handle(Heard(intent="start", text="start", at=clock.now()))
+    countdown = run_to_hold(coach, clock)
+    actions: list = []
+    for offset, intent in sorted(presses.items()):
+        while (due := coach.next_deadline()) is not None and due <= countdown.at + offset:
+            clock.advance_to(due)
+            actions += coach.handle(Tick(at=clock.now()))
+        clock.advance_to(countdown.at + offset)
+        actions += coach.handle(Heard(intent=intent, text=intent, at=clock.now()))
+    while coach.phase == "hold":
+        clock.advance_to(coach.next_deadline())
+        actions += coach.handle(Tick(at=clock.now()))
+    last = [countdown, *(a for a in actions if isinstance(a, StartCountdown))][-1]
+    halfway = [a for a in actions if isinstance(a, Say) and a.text.startswith("Halfway")]
+    numbers = [a for a in actions if isinstance(a, Say) and a.kind == LineKind.COUNT]
+    return countdown.at, last, halfway, numbers
+
+
+@pytest.mark.parametrize(
+    ("presses", "preset", "paused"),
+    [
+        # 30 s became 20: halfway was heard 0.6 s before "Five."
+        ({1.0: "harder", 2.0: "harder"}, (), 0.0),
+        ({2.0: "softer", 3.0: "softer"}, ("harder", "harder"), 0.0),  # 20 s became 30
+        ({1.0: "pause", 20.0: "harder", 40.0: "resume"}, (), 39.0),  # re-timed while paused
+    ],
+)
+def test_halfway_follows_the_holds_length_when_harder_or_softer_changes_it(presses, preset, paused):
+    started, last, halfway, numbers = halfway_and_countdown(presses, preset)
+    assert len(halfway) == 1
+    length = last.ends_at - started - paused
+    assert halfway[0].at == pytest.approx(started + paused + length / 2)
+    assert numbers[0].text == "Five." and numbers[0].at - halfway[0].at >= 5
+
+
+def test_halfway_already_said_is_not_said_again_after_a_change():
+    started, last, halfway, _ = halfway_and_countdown({10.5: "softer"}, ("harder", "harder"))
+    # Softer just after the 20 s hold's halfway mark: the new one, at 11.1 s, is still ahead.
+    assert last.ends_at - started > 22
+    assert len(halfway) == 1 and halfway[0].at == pytest.approx(started + 10)

@@ -23,6 +23,7 @@ from voice_coach.modes import (
     whole,
 )
 from voice_coach.routine import MAX_HOLD, MIN_HOLD
+from voice_coach.timeline import Due
 
 if TYPE_CHECKING:
     from voice_coach.dialogue import Coach
@@ -216,11 +217,21 @@ class IntentHandlers:
         if abs(ends - hold.ends) < 1.0:
             return
         self._hold = Hold(hold.started, ends)
+        # The halfway mark moves with the end, unless it has been said already; left where it
+        # was, a shortened hold had it a second before "Five.".
+        halfway = hold.started + (ends - hold.started) / 2
         if self.paused:
-            self._frozen = [d for d in self._frozen if d.kind not in ("count", "phase_end")]
-            self._frozen += countdown_items(ends, now)
+            pending = any(d.kind == "halfway" for d in self._frozen)
+            moved = ("count", "phase_end", "halfway")
+            self._frozen = [d for d in self._frozen if d.kind not in moved]
+            if pending and halfway > now:
+                self._frozen.append(Due(halfway, 0, "halfway"))
+            self._frozen = sorted([*self._frozen, *countdown_items(ends, now)])
             return
-        self._timeline.remove("count", "phase_end")
+        pending = self._timeline.has("halfway")
+        self._timeline.remove("count", "phase_end", "halfway")
+        if pending and halfway > now:
+            self._timeline.add(halfway, "halfway")
         self._schedule_hold_end(after=now)
         self._reply("hold_retimed", at, remaining=whole(ends - now))
         self._emit(StartCountdown(seconds=ends - now, ends_at=ends, at=at))
