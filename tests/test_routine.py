@@ -125,3 +125,53 @@ def test_derived_routine_rejects_unknown_spot_ids(tmp_path):
 def test_unknown_routine_name_lists_the_choices():
     with pytest.raises(RoutineError, match="quick, upper-back"):
         load_routine("no-such-routine")
+
+
+def test_a_routine_based_on_itself_names_the_loop(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "me.toml").write_text('name = "me"\nbased_on = "me.toml"\n')
+    with pytest.raises(RoutineError, match=r"me.toml: based_on goes round in a loop"):
+        load_routine("me.toml")
+
+
+def test_a_longer_based_on_loop_names_every_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for name, base in (("a", "b"), ("b", "c"), ("c", "a")):
+        (tmp_path / f"{name}.toml").write_text(f'name = "{name}"\nbased_on = "{base}.toml"\n')
+    with pytest.raises(RoutineError) as caught:
+        load_routine("a.toml")
+    assert "(a.toml -> b.toml -> c.toml -> a.toml)" in str(caught.value)
+
+
+# Three well-formed pressure tables and a stray number among them.
+MIXED_PRESSURES = """
+name = "mine"
+pressure = [
+  3,
+  { name = "light", hold_factor = 1.0, floor = "f", wall = "w" },
+  { name = "moderate", hold_factor = 0.8, floor = "f", wall = "w" },
+  { name = "firm", hold_factor = 0.6, floor = "f", wall = "w" },
+]
+"""
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda t: MIXED_PRESSURES + t[t.index("[[spots]]"):],
+        lambda t: t + '\n[[pressure]]\nname = "firm"\n',
+        lambda t: t.replace("cues = [{ at = 0, text = \"circle your arms\" }]", "cues = [[1, 2]]"),
+        lambda t: t.replace('name = "mine"', 'name = "mine"\ntiming = [1, 2]'),
+        lambda t: t.replace('name = "mine"', 'name = "mine"\nstart_pressure = {a = 1}'),
+        lambda t: t.replace('name = "mine"', 'name = "mine"\nsafety = {a = 1}'),
+        lambda t: t.replace('name = "mine"', 'name = ["mine"]'),
+        lambda t: t.replace('id = "a"', "id = 3"),
+    ],
+)  # fmt: skip
+def test_wrongly_typed_tables_are_a_routine_error_naming_the_file(tmp_path, edit):
+    path = tmp_path / "typed.toml"
+    text = edit(VALID)
+    assert text != VALID
+    path.write_text(text)
+    with pytest.raises(RoutineError, match=r"typed\.toml"):
+        load_routine(str(path))

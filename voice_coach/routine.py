@@ -12,6 +12,7 @@ MIN_HOLD = 15.0
 MAX_HOLD = 30.0
 POSITIONS = ("floor", "wall")
 PRESSURE_NAMES = ("light", "moderate", "firm")
+MAX_BASED_ON = 8  # routines deriving from routines: more than a handful is a mistake, not a plan
 
 
 class RoutineError(ValueError):
@@ -100,20 +101,35 @@ def builtin_names() -> list[str]:
 
 def load_routine(name_or_path: str | Path) -> Routine:
     """A built-in routine by name, or a user's TOML file by path."""
-    text, source = _read(name_or_path)
+    return _load(name_or_path, ())
+
+
+def _load(name_or_path: str | Path, chain: tuple[tuple[str, str], ...]) -> Routine:
+    """``chain`` holds the (identity, source) of every routine that led here via ``based_on``."""
+    text, source, identity = _read(name_or_path)
+    if identity in (seen for seen, _ in chain):
+        loop = " -> ".join([*(shown for _, shown in chain), source])
+        raise RoutineError(f"{chain[0][1]}: based_on goes round in a loop ({loop})")
+    if len(chain) >= MAX_BASED_ON:
+        raise RoutineError(
+            f"{chain[0][1]}: based_on chains more than {MAX_BASED_ON} routines; "
+            "base it on one of the built-in routines"
+        )
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise RoutineError(f"{source}: not valid TOML ({error})") from error
-    return _parse(data, source)
+    return _parse(data, source, (*chain, (identity, source)))
 
 
-def _read(name_or_path: str | Path) -> tuple[str, str]:
+def _read(name_or_path: str | Path) -> tuple[str, str, str]:
+    """The text, the name errors use, and an identity that is the same for the same file."""
     candidate = Path(name_or_path)
     if candidate.suffix == ".toml" or candidate.exists():
         try:
-            return candidate.read_text("utf-8"), str(candidate)
-        except (OSError, UnicodeDecodeError) as error:
+            text = candidate.read_text("utf-8")
+            return text, str(candidate), str(candidate.resolve())
+        except (OSError, UnicodeDecodeError, RuntimeError) as error:  # RuntimeError: a symlink loop
             raise RoutineError(f"cannot read routine file {candidate}: {error}") from error
     name = str(name_or_path)
     if name not in builtin_names():
@@ -122,14 +138,14 @@ def _read(name_or_path: str | Path) -> tuple[str, str]:
             f"no routine called {name!r}; choose one of {known}, or give a .toml file"
         )
     path = resources.files("voice_coach").joinpath("routines", f"{name}.toml")
-    return path.read_text("utf-8"), f"routines/{name}.toml"
+    return path.read_text("utf-8"), f"routines/{name}.toml", f"builtin:{name}"
 
 
-def _parse(data: dict[str, Any], source: str) -> Routine:
+def _parse(data: dict[str, Any], source: str, chain: tuple[tuple[str, str], ...]) -> Routine:
     where = _Where(source)
     base = None
     if "based_on" in data:
-        base = load_routine(where.text(data, "based_on"))
+        base = _load(where.text(data, "based_on"), chain)
     name = where.text(data, "name")
     timing = _timing(data.get("timing"), base.timing if base else None, where)
     if base:
@@ -219,8 +235,10 @@ def _timing(raw: Any, base: Timing | None, where: _Where) -> Timing:
 
 
 def _pressures(raw: Any, where: _Where) -> tuple[Pressure, ...]:
-    if not isinstance(raw, list) or [p.get("name") for p in raw if isinstance(p, dict)] != list(
-        PRESSURE_NAMES
+    if (
+        not isinstance(raw, list)
+        or not all(isinstance(p, dict) for p in raw)
+        or [p.get("name") for p in raw] != list(PRESSURE_NAMES)
     ):
         raise RoutineError(
             f"{where.source}: needs three [[pressure]] tables named light, moderate, firm, in order"
