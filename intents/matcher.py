@@ -155,7 +155,11 @@ class IntentMatcher:
         if aligned is None:
             return {}
         positions, similarity = aligned
-        if not phrase.negated and self._negated_before(tokens, positions[0]):
+        if not phrase.negated and (
+            self._negated_before(tokens, positions[0])
+            # A negator between the phrase's words ("my arm is not numb") reverses it too.
+            or any(tokens[i] in self._negators for i in range(positions[0], positions[-1]))
+        ):
             return {}
         return dict.fromkeys(positions, similarity)
 

@@ -106,7 +106,8 @@ def test_finished_session_ignores_commands_but_still_answers_pain():
 
 
 @pytest.mark.parametrize("intent", ["harder", "softer", "next_spot", "stretch", "pause", "resume",
-                                    "repeat", "stop", "help", "pain", "start", None])  # fmt: skip
+                                    "repeat", "stop", "help", "pain", "numbness", "start",
+                                    None])  # fmt: skip
 def test_every_intent_is_handled_in_every_state(intent):
     # Reach each state, then say the intent: nothing raises, and time never runs backwards.
     for prelude in ([], ["start"], ["start", "pause"], ["start", "pain"], ["start", "stretch"]):
@@ -217,3 +218,64 @@ def test_halfway_already_said_is_not_said_again_after_a_change():
     # Softer just after the 20 s hold's halfway mark: the new one, at 11.1 s, is still ahead.
     assert last.ends_at - started > 22
     assert len(halfway) == 1 and halfway[0].at == pytest.approx(started + 10)
+
+
+def in_a_hold(seed: int = 1) -> tuple[Coach, StartCountdown]:
+    clock = VirtualClock()
+    coach = Coach(ROUTINE, seed=seed)
+    coach.handle(SessionStarted(at=0.0))
+    coach.handle(Heard(intent="start", text="start", at=0.0))
+    return coach, run_to_hold(coach, clock)
+
+
+def says(actions) -> list[str]:
+    return [a.text for a in actions if isinstance(a, Say)]
+
+
+@pytest.mark.parametrize("text", ["my arm is numb", "tingling", "I can't feel my fingers"])
+def test_numbness_stops_the_hold_and_ends_the_session_with_advice(text):
+    from intents.matcher import IntentMatcher
+
+    intent = IntentMatcher().match(text).intent
+    assert intent == "numbness"
+    coach, countdown = in_a_hold()
+    at = countdown.at + 6
+    coach.handle(Tick(at=at))  # the breathing cue
+    actions = coach.handle(Heard(intent=intent, text=text, at=at))
+    assert isinstance(actions[0], CancelCountdown) and actions[0].at == at
+    assert actions[1].kind == LineKind.ALERT and "off the ball" in actions[1].text
+    assert coach.finished and coach.next_deadline() is None
+    assert isinstance(actions[-1], SessionFinished)
+    spoken = " ".join(says(actions))
+    assert "doctor or physiotherapist" in spoken and ("persist" in spoken or "spread" in spoken)
+    assert all(a.at == at for a in actions)
+    assert not any(t.startswith("Spot ") for t in says(actions))
+    assert coach.handle(Tick(at=at + 100)) == []
+
+
+@pytest.mark.parametrize(
+    "prelude", [[], ["start", "pain"], ["start", "stretch"], ["start", "pause"]]
+)
+def test_numbness_ends_the_session_from_any_state(prelude):
+    coach = Coach(ROUTINE, seed=2)
+    coach.handle(SessionStarted(at=0.0))
+    for t, said in enumerate(prelude, start=1):
+        coach.handle(Heard(intent=said, text=said, at=float(t)))
+    actions = coach.handle(Heard(intent="numbness", text="numb", at=10.0))
+    assert coach.finished and isinstance(actions[-1], SessionFinished)
+    assert actions[0].kind == LineKind.ALERT or isinstance(actions[0], CancelCountdown)
+    assert "doctor or physiotherapist" in " ".join(says(actions))
+    # Once over, numbness is still answered.
+    again = coach.handle(Heard(intent="numbness", text="numb", at=20.0))
+    assert again and again[0].kind == LineKind.ALERT
+
+
+@pytest.mark.parametrize("intent", ["pain", "numbness", "stop"])
+def test_only_the_first_line_of_an_urgent_answer_cuts_speech(intent):
+    # An alert cuts whatever is being said, an alert queued just before it too: the lines that
+    # follow it in the same answer must queue behind it, not cut it off.
+    coach, countdown = in_a_hold()
+    at = countdown.at + 6
+    actions = coach.handle(Heard(intent=intent, text=intent, at=at))
+    kinds = [a.kind for a in actions if isinstance(a, Say) and a.at == at]
+    assert kinds[0] == LineKind.ALERT and LineKind.ALERT not in kinds[1:]

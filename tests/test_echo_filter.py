@@ -120,3 +120,30 @@ def test_a_word_that_sounds_like_the_coachs_is_not_urgent(text):
 def test_other_words_left_over_in_the_echo_keep_it_echo():
     # Left over after the coach's words: "routine" is no urgent word, so nothing is trusted.
     assert not judge("the ball sits stop the routine", "stop", 0.5, 3.8, [SPINE]).accept
+
+
+@pytest.mark.parametrize(
+    "text", ["numb", "tingling", "it's numb", "pins and needles", "arm is tingling"]
+)
+def test_numbness_over_the_coach_is_obeyed_like_pain(text):
+    from intents.matcher import IntentMatcher
+
+    intent = IntentMatcher().match(text).intent
+    assert intent == "numbness"
+    assert judge(text, intent, 20.1, 20.5, [FIVE]).accept
+    assert judge(text, intent, 1.2, 1.8, [BREATHE]).accept
+
+
+def test_numbness_inside_the_coachs_echo_is_acted_on_and_the_coach_saying_it_is_not():
+    verdict = judge("the ball sits between the spine numb", None, 0.5, 3.8, [SPINE])
+    assert verdict.accept and verdict.intent == "numbness", verdict
+    safety = Line("Stop at once if you feel sharp pain, numbness or tingling.", 0.0, 3.5)
+    assert not judge("numbness or tingling", "numbness", 2.2, 3.4, [safety]).accept
+
+
+def test_numbness_phrases_are_urgent_for_the_recognizers():
+    from intents.catalog import default_catalog
+    from voice_coach.engines import urgent_phrases
+
+    urgent = urgent_phrases(default_catalog())
+    assert {"my arm is numb", "pins and needles", "ouch", "stop"} <= set(urgent)

@@ -84,9 +84,15 @@ PHRASE_TABLE = {
         "ow ow ow",
         "ouch, that really hurts",
         "that's a sharp pain",
-        "my fingers are tingling a bit",
         "ow it hurts",
         "no, ouch",
+    ],
+    "numbness": [
+        "my fingers are tingling a bit",
+        "my arm's gone numb",
+        "I've got pins and needles in my hand",
+        "I can't feel my fingers anymore",
+        "ouch, my hand is tingling",
     ],
 }
 
@@ -186,6 +192,26 @@ def test_negation_never_yields_the_negated_intent(text, negated):
 )
 def test_pain_outranks_every_other_intent(text):
     assert MATCHER.match(text).intent == "pain"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ouch, my arm is numb",
+        "stop, it's tingling",
+        "pause, my hand is numb",
+        "ow, pins and needles",
+    ],
+)
+def test_numbness_outranks_pain_and_every_other_intent(text):
+    assert MATCHER.match(text).intent == "numbness"
+
+
+@pytest.mark.parametrize(
+    "text", ["no numbness", "it isn't tingling", "my arm isn't numb", "I can feel my fingers again"]
+)
+def test_numbness_denied_is_not_numbness(text):
+    assert MATCHER.match(text).intent != "numbness"
 
 
 @pytest.mark.parametrize(

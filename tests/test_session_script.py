@@ -227,3 +227,13 @@ def test_repeat_in_a_hold_is_the_breathing_cue_not_the_halfway_mark():
     lines = run_script(f"start\n@{(start + end) / 2 + 1} repeat")
     again = replies_to(lines, "repeat -> repeat")
     assert again == [ROUTINE.spots[0].breathing]
+
+
+def test_numbness_typed_in_a_hold_ends_the_session_with_advice_and_no_next_spot():
+    start, _, _ = holds(run_script("start"))[0]
+    lines = run_script(f"start\n@{start + 5} my hand is tingling\n@{start + 60} next spot")
+    after = [line for line in coach_lines(lines) if line.at >= start + 5]
+    assert "off the ball" in after[0].text
+    assert "doctor or physiotherapist" in after[-1].text
+    assert not [line for line in after if line.text in NUMBERS or line.text.startswith("Spot")]
+    assert not [line for line in lines if line.at > start + 5]

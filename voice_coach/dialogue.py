@@ -92,6 +92,8 @@ class Coach(IntentHandlers):
             self._heard(event.intent, at)
         elif isinstance(event, Heard) and event.intent == "pain":
             self._say(self.lines.say("pain"), at, LineKind.ALERT)
+        elif isinstance(event, Heard) and event.intent == "numbness":
+            self._say(self.lines.say("numbness_advice"), at, LineKind.ALERT)
         return self._flush()
 
     # ----------------------------------------------------------------- time
@@ -239,12 +241,16 @@ class Coach(IntentHandlers):
                 self._timeline.add(at + cue.at, "say", cue.text)
         self._timeline.add(at + stretch.seconds, "phase_end")
 
-    def _finish(self, at: float, stopped: bool = False) -> None:
+    def _finish(self, at: float, stopped: bool = False, closing: str | None = None) -> None:
+        """End the session with its summary; ``closing`` is a line key said last."""
         self._timeline.clear()
         self._cancel_hold(at)
         self._frozen = []
         if self.mode == WELCOME:
-            self._reply("farewell_early", at)
+            if closing is None:
+                self._reply("farewell_early", at)
+            else:
+                self._say(self.lines.say(closing), at, LineKind.REPLY)
             self._emit(SessionFinished(summary="", at=at))
             self.mode = FINISHED
             return
@@ -258,6 +264,8 @@ class Coach(IntentHandlers):
             pressure=self.routine.pressures[self.level].name,
         )
         self._say(summary, at)
+        if closing is not None:
+            self._say(self.lines.say(closing), at)
         self._emit(SessionFinished(summary=summary, at=at))
         self.mode, self.phase, self.paused = FINISHED, "", False
 

@@ -3,9 +3,9 @@
 The microphone is open while the coach speaks, and the coach says things like "say harder for
 more pressure". A transcript that overlaps the coach's speech (plus a tail for room echo and the
 recognizer's endpointing) is the coach's echo when its words are words the coach was saying at that
-moment. Only the urgent intents (stop, pain) are trusted over the coach's voice when they are not
-explained by it: a recognizer fed the coach's speech can still force it onto some other command,
-and a missed "harder" costs far less than an obeyed phantom one.
+moment. Only the urgent intents (stop, pain, numbness) are trusted over the coach's voice when they
+are not explained by it: a recognizer fed the coach's speech can still force it onto some other
+command, and a missed "harder" costs far less than an obeyed phantom one.
 
 When the canceller has lost the echo path, the whole of the coach's sentence reaches the
 recognizer with the user's "ouch" inside it ("to the wall ah ouch"). Words the coach said then
@@ -24,21 +24,31 @@ from rapidfuzz.distance import Levenshtein
 from intents.normalize import words
 
 ECHO_TAIL = 0.6  # seconds after the coach's last sample that the microphone may still carry it
-URGENT_INTENTS = frozenset({"stop", "pain"})
+URGENT_INTENTS = frozenset({"stop", "pain", "numbness"})
 PAIN_SOUNDS = frozenset({"ouch", "ow", "owie", "ah", "aah", "argh"})
 # Over the coach's voice only short phrases made of these words make an urgent command
 # believable ("stop", "ah ouch", "that hurts"): the recognizer, fed the coach's own sentences,
 # also produces "all done", "end the workout" and "stop the routine" (from "spot three: the
-# right rhomboids").
-URGENT_WORDS = PAIN_SOUNDS | {"stop", "now", "please", "that", "it", "hurts", "pain"}
+# right rhomboids"). Numbness is said as briefly: "numb", "arm is tingling", "pins and needles".
+NUMB_WORDS = frozenset({"numb", "numbness", "tingling", "tingly", "needles"})
+URGENT_WORDS = (
+    PAIN_SOUNDS
+    | NUMB_WORDS
+    | {"stop", "now", "please", "that", "it", "hurts", "pain"}
+    | {"is", "my", "arm", "hand", "fingers", "pins", "and"}
+)
 # ...and at least one of these. A bare "ah" is what a recognizer makes of a breath, and "ow" what
 # it makes of the coach's own vowels until the echo canceller has learned them; "ouch" and "stop"
 # are neither. Once the coach's voice is cancelled, a bare "ow" is the user.
-URGENT_CORE = frozenset({"stop", "ouch", "owie", "hurts", "pain", "argh"})
+URGENT_CORE = frozenset({"stop", "ouch", "owie", "hurts", "pain", "argh"}) | NUMB_WORDS
 URGENT_CORE_CANCELLED = URGENT_CORE | {"ow"}
 URGENT_MAX_WORDS = 3
 # What an urgent core word found inside the coach's echo means.
-URGENT_INTENT = {"stop": "stop"} | {w: "pain" for w in URGENT_CORE if w != "stop"}
+URGENT_INTENT = (
+    {"stop": "stop"}
+    | {w: "pain" for w in URGENT_CORE - NUMB_WORDS if w != "stop"}
+    | dict.fromkeys(NUMB_WORDS, "numbness")
+)
 SAME_SOUND = 0.05  # seconds: a playback's times as the gate saw them and as reported later
 EXPLAINED_SHARE = 0.5  # this share of the heard words found in the coach's line makes it an echo
 # Seconds either side of a transcript in which the coach must have said a word for it to explain
@@ -137,10 +147,13 @@ def _urgent_inside_echo(unexplained: list[str], coach_words: set[str]) -> str | 
     """The intent of an urgent word the coach did not say, when only urgent words are left."""
     if not unexplained or not all(w in URGENT_WORDS for w in unexplained):
         return None
-    for word in unexplained:
-        if word in URGENT_INTENT and not any(_sounds_like(word, c) for c in coach_words):
-            return URGENT_INTENT[word]
-    return None
+    found = [
+        URGENT_INTENT[word]
+        for word in unexplained
+        if word in URGENT_INTENT and not any(_sounds_like(word, c) for c in coach_words)
+    ]
+    # As in the matcher, numbness outranks pain and stop: it ends the session with advice.
+    return "numbness" if "numbness" in found else next(iter(found), None)
 
 
 def _sounds_like(word: str, said: str) -> bool:

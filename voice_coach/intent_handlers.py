@@ -90,8 +90,19 @@ class IntentHandlers:
         self._return_spot = None
         self.mode, self.phase = AFTER_PAIN, ""
         lightest = self.level == 0
-        self._say(self.lines.say("pain_lightest" if lightest else "pain_offer"), at, LineKind.ALERT)
+        # Queued behind the alert, not another alert: an alert cuts what is being said.
+        key = "pain_lightest" if lightest else "pain_offer"
+        self._say(self.lines.say(key), at, LineKind.REPLY, instruction=True)
         self._timeline.add(at + PAIN_REMINDER_AFTER, "reminder", "pain_reminder")
+
+    def _on_numbness(self: Coach, at: float) -> None:
+        # A nerve under pressure, not a sore muscle: no retry, no next spot; the session ends.
+        self._cancel_hold(at)
+        self._timeline.clear()
+        self._frozen, self.paused = [], False
+        key = "numbness_before_start" if self.mode == WELCOME else "numbness"
+        self._say(self.lines.say(key), at, LineKind.ALERT)
+        self._finish(at, closing="numbness_advice")
 
     def _on_harder(self: Coach, at: float) -> None:
         if self.mode == AFTER_PAIN:
