@@ -30,6 +30,10 @@ IGNORED_TOP = "__MACOSX"
 # What zipfile/tarfile raise on truncated or corrupt data (RuntimeError covers encrypted and
 # NotImplementedError for unknown compression methods).
 DAMAGED = (zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError, RuntimeError, ValueError)
+# How each kind starts: a file that starts like one is that kind, however damaged its middle
+# or end (is_zipfile reads the end, is_tarfile needs a whole first 512-byte header).
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+TAR_MODES = {b"\x1f\x8b": "r:gz", b"BZh": "r:bz2", b"\xfd7zXZ\x00": "r:xz"}
 
 
 def extract_archive(archive: Path, target: Path, max_bytes: int, label: str = "") -> Path:
@@ -45,10 +49,11 @@ def extract_archive(archive: Path, target: Path, max_bytes: int, label: str = ""
         raise ModelError(f"Cannot unpack into {target} because it already exists; remove it first.")
     target.mkdir(parents=True)
     try:
-        if zipfile.is_zipfile(archive):
+        kind = _kind(archive, writer.label)
+        if kind == "zip":
             _extract_zip(archive, writer)
-        elif _is_tar(archive):
-            _extract_tar(archive, writer)
+        elif kind is not None:
+            _extract_tar(archive, writer, kind)
         else:
             raise ModelError(
                 f"{writer.label} is not a .zip or .tar.gz archive; give a model archive or an "
@@ -60,10 +65,26 @@ def extract_archive(archive: Path, target: Path, max_bytes: int, label: str = ""
     return target
 
 
-def _is_tar(archive: Path) -> bool:
+def _kind(archive: Path, label: str) -> str | None:
+    """ "zip", "tar" (compressed or not), or None for a file that is neither."""
     try:
-        return tarfile.is_tarfile(archive)
-    except OSError:
+        with open(archive, "rb") as file:
+            head = file.read(512)
+    except OSError as error:
+        raise ModelError(f"Could not read {label} ({error.strerror or error}).") from error
+    if head.startswith(ZIP_MAGIC) or _quietly(zipfile.is_zipfile, archive):
+        return "zip"
+    mode = next((m for magic, m in TAR_MODES.items() if head.startswith(magic)), None)
+    if mode is None and _quietly(tarfile.is_tarfile, archive):
+        mode = "r:*"  # is_tarfile knows the formats without a magic number
+    return mode
+
+
+def _quietly(test, archive: Path) -> bool:
+    # Both tests read the file and can fail on damaged data in ways they do not catch.
+    try:
+        return bool(test(archive))
+    except (OSError, *DAMAGED):
         return False
 
 
@@ -117,17 +138,30 @@ class _Writer:
         path.parent.mkdir(parents=True, exist_ok=True)
         # "xb": a duplicate entry must not silently replace an earlier file.
         with open(path, "xb") as out:
-            while chunk := source.read(CHUNK):
+            while chunk := self.read(source):
                 self.written += len(chunk)
                 if self.written > self.max_bytes:
                     self._too_big()
                 out.write(chunk)
+
+    def read(self, source: IO[bytes]) -> bytes:
+        """The next chunk of an entry; a read error is damage, not a disk problem."""
+        try:
+            return source.read(CHUNK)
+        except OSError as error:  # bz2 and gzip raise OSError subclasses on bad data
+            raise _damaged(self.label, error) from error
 
     def _too_big(self) -> None:
         raise ModelError(
             f"{self.label} unpacks to more than {self.max_bytes / 1e6:.1f} MB, far more than "
             "a model of its size should; the archive is damaged or not a Vosk model."
         )
+
+
+def _damaged(label: str, error: BaseException) -> ModelError:
+    text = str(error).strip()
+    reason = text.splitlines()[0] if text else type(error).__name__
+    return ModelError(f"{label} is damaged or incomplete ({reason}); download or copy it again.")
 
 
 @contextmanager
@@ -140,9 +174,7 @@ def _reading(label: str) -> Iterator[None]:
     except (FileExistsError, NotADirectoryError, IsADirectoryError) as error:
         raise ModelError(f"{label} contains the same path twice; it is damaged.") from error
     except DAMAGED as error:
-        raise ModelError(
-            f"{label} is damaged or incomplete ({error}); download or copy it again."
-        ) from error
+        raise _damaged(label, error) from error
     except OSError as error:
         raise ModelError(f"Could not unpack {label} ({error}); check the disk space.") from error
 
@@ -175,9 +207,9 @@ def _extract_zip(archive: Path, writer: _Writer) -> None:
                     writer.file(rel, source)
 
 
-def _extract_tar(archive: Path, writer: _Writer) -> None:
+def _extract_tar(archive: Path, writer: _Writer, mode: str) -> None:
     label = writer.label
-    with _reading(label), tarfile.open(archive, "r:*") as tar:
+    with _reading(label), tarfile.open(archive, mode) as tar:
         members = tar.getmembers()
         entries = []
         for member in members:
@@ -202,3 +234,7 @@ def _extract_tar(archive: Path, writer: _Writer) -> None:
                 raise ModelError(f"{label} entry {member.name} has no data; it is damaged.")
             with source:
                 writer.file(rel, source)
+        # Read on to the end: a compressed stream cut after the last member still fails its
+        # length and checksum there, and a model missing its tail is not one to install.
+        while writer.read(tar.fileobj):
+            pass

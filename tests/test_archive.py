@@ -221,3 +221,51 @@ def test_whatever_the_entry_names_nothing_lands_outside_the_target(tmp_path_fact
         assert not target.exists()
     outside = [p for p in root.rglob("*") if target not in p.parents and p != target]
     assert sorted(os.path.relpath(p, root) for p in outside) == ["any.zip", "box"]
+
+
+@pytest.mark.parametrize("cut", [2, 10, 100, 300, 511])
+def test_a_tar_gz_cut_within_its_first_512_bytes_is_called_damaged(tmp_path, cut):
+    data = tar_of_fake_vosk_model_layout()[:cut]
+    with pytest.raises(ModelError, match="is damaged or incomplete"):
+        extract_archive(write(tmp_path, "model.tar.gz", data), tmp_path / "out", CAP)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("fraction", [0.1, 0.5, 0.9])
+def test_a_cut_zip_is_called_damaged_not_foreign(tmp_path, fraction):
+    whole = zip_of_fake_vosk_model_layout()
+    data = whole[: int(len(whole) * fraction)]
+    with pytest.raises(ModelError, match="is damaged or incomplete"):
+        extract_archive(write(tmp_path, "model.zip", data), tmp_path / "out", CAP)
+
+
+def test_a_file_that_is_no_archive_is_still_called_that(tmp_path):
+    with pytest.raises(ModelError, match=r"not a \.zip or \.tar\.gz archive"):
+        extract_archive(write(tmp_path, "notes.zip", b"just some notes\n"), tmp_path / "o", CAP)
+
+
+@st.composite
+def damaged_archives(draw) -> bytes:
+    """A real model archive, cut short or with a few bytes overwritten, or random bytes."""
+    kind = draw(st.sampled_from(["zip", "tar.gz", "random"]))
+    if kind == "random":
+        return draw(st.binary(max_size=2048))
+    data = bytearray(
+        zip_of_fake_vosk_model_layout() if kind == "zip" else tar_of_fake_vosk_model_layout()
+    )
+    for _ in range(draw(st.integers(0, 4))):
+        data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
+    return bytes(data[: draw(st.integers(0, len(data)))])
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(damaged_archives())
+def test_any_damage_raises_nothing_but_model_error(tmp_path_factory, data):
+    root = tmp_path_factory.mktemp("damaged")
+    target = root / "out"
+    try:
+        extract_archive(write(root, "model.tar.gz", data), target, CAP)
+    except ModelError as error:
+        assert "\n" not in str(error) and not target.exists()
