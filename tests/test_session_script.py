@@ -83,12 +83,13 @@ def test_harder_and_softer_give_the_body_cue_for_the_position():
         "start\n@20 harder\n@21 harder\n@22 harder\n@25 softer\n@26 softer\n@27 softer"
     )
     texts = [line.text for line in coach_lines(lines)]
-    assert any(moderate.cues["wall"] in t for t in texts)
-    assert any(firm.cues["wall"] in t for t in texts)
+    assert any(moderate.up["wall"].format(ball="ball") in t for t in texts)
+    assert any(firm.up["wall"].format(ball="ball") in t for t in texts)
+    assert any(moderate.down["wall"] in t for t in texts)
     assert any("firmest" in t for t in texts)
     assert any("lightest" in t for t in texts)
     floor_lines = run_script("start\n@200 harder")
-    assert said(floor_lines, moderate.cues["floor"])
+    assert said(floor_lines, moderate.up["floor"].format(ball="ball"))
 
 
 def test_harder_during_a_hold_shortens_what_is_left():

@@ -269,8 +269,15 @@ class Coach(IntentHandlers):
         self._emit(SessionFinished(summary=summary, at=at))
         self.mode, self.phase, self.paused = FINISHED, "", False
 
-    def _pressure_cue(self) -> str:
-        return self.routine.pressures[self.level].cues[self._spot.position]
+    def _pressure_cue(self, step: int = 0) -> str:
+        """What to do with the body for the current level: to set it up (``step`` 0), or to
+        arrive at it from the level below (+1) or above (-1)."""
+        spot = self._spot
+        ball = "balls" if spot.balls > 1 else "ball"
+        cue = self.routine.pressures[self.level].cue(spot.position, step)
+        if cue is None:
+            return self.lines.say("cue_up" if step > 0 else "cue_down", ball=ball)
+        return cue.format(ball=ball)
 
     # ----------------------------------------------------------------- helpers
 
@@ -282,7 +289,8 @@ class Coach(IntentHandlers):
             self._finish(at)
             return
         name = self.routine.spots[index].name
-        self._start_spot(index, at, intro=self.lines.say(key, name=name))
+        pressure = self.routine.pressures[self.level].name
+        self._start_spot(index, at, intro=self.lines.say(key, name=name, pressure=pressure))
 
     @property
     def _spot(self):

@@ -116,8 +116,8 @@ class IntentHandlers:
         if self.level == 0:
             self._reply("at_lightest", at)
         elif self.mode == AFTER_PAIN:
+            # Off the ball by now: the retry sets the lighter level up from the start.
             self.level -= 1
-            self._say(self.lines.say("pressure_down", cue=self._pressure_cue()), at, LineKind.REPLY)
             self._retry_spot(at, key="pain_retry")
         else:
             self._change_level(-1, at)
@@ -214,7 +214,9 @@ class IntentHandlers:
             self._reply(key, at, pressure=new.name)
             return
         key = "pressure_up" if step > 0 else "pressure_down"
-        self._say(self.lines.say(key, cue=self._pressure_cue()), at, LineKind.REPLY)
+        cue = self._pressure_cue(step)
+        # The body cue is what "repeat" should say now, not the placement's older one.
+        self._say(self.lines.say(key, cue=cue), at, LineKind.REPLY, instruction=True)
         if self._hold is not None:
             self._retime_hold(new.hold_factor / old.hold_factor, at)
 

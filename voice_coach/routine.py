@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import string
 import tomllib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -21,11 +22,24 @@ class RoutineError(ValueError):
 
 @dataclass(frozen=True)
 class Pressure:
-    """One pressure level and how the body produces it in each position."""
+    """One pressure level and how the body produces it in each position.
+
+    ``cues`` set the level up when a spot begins; ``up`` and ``down`` move to it from the level
+    below and the level above. Arriving from above with the set-up cue ("step your feet further
+    from the wall") told the user to press harder when they asked for less. A cue may say
+    ``{ball}``: "ball", or "balls" on a spot that uses two.
+    """
 
     name: str
     hold_factor: float  # firmer pressure, shorter hold
     cues: dict[str, str]  # position -> what to do with the body
+    up: dict[str, str] = field(default_factory=dict)  # position -> cue, from the level below
+    down: dict[str, str] = field(default_factory=dict)  # position -> cue, from the level above
+
+    def cue(self, position: str, step: int = 0) -> str | None:
+        """The cue for ``position``: set up (``step`` 0), arriving from below (+1) or above (-1);
+        None when the routine has no cue for that way in."""
+        return (self.cues if step == 0 else self.up if step > 0 else self.down).get(position)
 
 
 @dataclass(frozen=True)
@@ -40,6 +54,7 @@ class Spot:
     rolling: str
     find: str
     breathing: str
+    balls: int = 1  # two side by side (in a sock) keep the spine in the gap between them
 
 
 @dataclass(frozen=True)
@@ -226,11 +241,11 @@ def _timing(raw: Any, base: Timing | None, where: _Where) -> Timing:
         raise RoutineError(f"{where.source}: [timing] must be a table")
     defaults = base or Timing(placement=12, rolling=25, find=8, release=4)
     values = {}
-    for field in ("placement", "rolling", "find", "release"):
-        value = raw.get(field, getattr(defaults, field))
+    for phase in ("placement", "rolling", "find", "release"):
+        value = raw.get(phase, getattr(defaults, phase))
         if not isinstance(value, int | float) or isinstance(value, bool) or not 1 <= value <= 120:
-            raise RoutineError(f"{where.source}: timing.{field} must be 1 to 120 seconds")
-        values[field] = float(value)
+            raise RoutineError(f"{where.source}: timing.{phase} must be 1 to 120 seconds")
+        values[phase] = float(value)
     return Timing(**values)
 
 
@@ -244,13 +259,20 @@ def _pressures(raw: Any, where: _Where) -> tuple[Pressure, ...]:
             f"{where.source}: needs three [[pressure]] tables named light, moderate, firm, in order"
         )
     out = []
-    for entry in raw:
+    for index, entry in enumerate(raw):
         label = f"pressure {entry['name']!r}"
         factor = entry.get("hold_factor")
         if not isinstance(factor, int | float) or not 0.3 <= factor <= 1.5:
             raise RoutineError(f"{where.source}: {label}: hold_factor must be 0.3 to 1.5")
-        cues = {pos: where.text(entry, pos, label) for pos in POSITIONS}
-        out.append(Pressure(name=entry["name"], hold_factor=float(factor), cues=cues))
+        cues = {pos: where.cue(entry, pos, label) for pos in POSITIONS}
+        # Optional, so older routine files still load: without them the coach says a generic cue
+        # that points the right way.
+        up = {p: where.cue(entry, f"{p}_up", label) for p in POSITIONS if f"{p}_up" in entry}
+        down = {p: where.cue(entry, f"{p}_down", label) for p in POSITIONS if f"{p}_down" in entry}
+        if (up and index == 0) or (down and index == len(raw) - 1):
+            way = "up to" if index == 0 else "down to"
+            raise RoutineError(f"{where.source}: {label}: there is no going {way} this level")
+        out.append(Pressure(entry["name"], float(factor), cues, up, down))
     return tuple(out)
 
 
@@ -268,7 +290,15 @@ def _spot(raw: dict[str, Any], index: int, where: _Where) -> Spot:
         rolling=where.text(raw, "rolling", label),
         find=where.text(raw, "find", label),
         breathing=where.text(raw, "breathing", label),
+        balls=_balls(raw, label, where),
     )
+
+
+def _balls(raw: dict[str, Any], label: str, where: _Where) -> int:
+    balls = raw.get("balls", 1)
+    if not isinstance(balls, int) or isinstance(balls, bool) or balls not in (1, 2):
+        raise RoutineError(f"{where.source}: {label}: balls must be 1 or 2")
+    return balls
 
 
 def _stretch(raw: dict[str, Any], index: int, where: _Where) -> Stretch:
@@ -305,6 +335,20 @@ class _Where:
             prefix = f"{label}: " if label else ""
             raise RoutineError(f"{self.source}: {prefix}{key} must be non-empty text")
         return value.strip()
+
+    def cue(self, table: dict[str, Any], key: str, label: str) -> str:
+        """A pressure cue: text whose only placeholder is ``{ball}``."""
+        text = self.text(table, key, label)
+        try:
+            names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+        except ValueError as error:
+            raise RoutineError(f"{self.source}: {label}: {key}: {error}") from error
+        if names - {"ball"}:
+            raise RoutineError(
+                f"{self.source}: {label}: {key} may only use {{ball}} in braces, not "
+                + ", ".join(f"{{{n}}}" for n in sorted(names - {"ball"}))
+            )
+        return text
 
     def hold(self, table: dict[str, Any], key: str, label: str = "") -> float:
         value = table.get(key)
