@@ -24,6 +24,10 @@ EXTENSIBLE = 0xFFFE
 # Every KSDATAFORMAT_SUBTYPE_* GUID is the format tag followed by these 14 bytes.
 _GUID_TAIL = b"\x00\x00\x00\x00\x10\x00\x80\x00\x00\xaa\x00\x38\x9b\x71"
 _UNKNOWN_SIZES = (0, 0xFFFFFFFF)  # what streaming writers leave in a size they cannot know
+# espeak-ng --stdout (and others) write this just-under-2-GiB placeholder instead.
+_PLACEHOLDER_FROM = 0x7FFFF000
+# Rates outside these are header damage, not recordings (and 1 Hz would resample to gigabytes).
+MIN_RATE, MAX_RATE = 1000, 768_000
 _FORMAT_NAMES = {
     0x0002: "Microsoft ADPCM",
     0x0006: "A-law",
@@ -33,6 +37,15 @@ _FORMAT_NAMES = {
     0x0055: "MP3",
 }
 _FIX = "save it as a PCM or floating-point WAV file"
+
+
+@dataclass(frozen=True)
+class Wav:
+    """A WAV file's samples (frames x channels) and what a listener should know about it."""
+
+    samples: np.ndarray
+    rate: int
+    missing_seconds: float = 0.0  # audio the header promises but the file does not hold
 
 
 @dataclass(frozen=True)
@@ -49,21 +62,29 @@ def parse_wav(data: bytes) -> tuple[np.ndarray, int]:
     Integer samples keep their width (uint8, int16, int32 for 24- and 32-bit, the 24-bit ones
     scaled to full int32 range); float samples come back as float32 or float64.
     """
+    wav = parse_wav_file(data)
+    return wav.samples, wav.rate
+
+
+def parse_wav_file(data: bytes) -> Wav:
+    """Like ``parse_wav``, and how much of the promised audio a cut-off file lacks."""
     if len(data) < 12:
         raise AudioFormatError(f"it is too short to be a WAV file; {_FIX}")
     if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
         raise AudioFormatError(f"it is not a RIFF/WAVE file; {_FIX}")
     fmt: _Format | None = None
     samples: bytes | None = None
+    missing = 0  # bytes of the data chunk past the end of the file
     pos = 12
     while pos + 8 <= len(data):
         chunk_id = data[pos : pos + 4]
         (size,) = struct.unpack_from("<I", data, pos + 4)
         body_start = pos + 8
         if chunk_id == b"data":
-            if size in _UNKNOWN_SIZES:
+            if size in _UNKNOWN_SIZES or size >= _PLACEHOLDER_FROM:
                 size = len(data) - body_start
             samples = data[body_start : body_start + size]  # a cut-off file: what is there
+            missing = size - len(samples)
             if fmt is not None:
                 break  # nothing after the samples matters
         elif chunk_id == b"fmt ":
@@ -75,7 +96,8 @@ def parse_wav(data: bytes) -> tuple[np.ndarray, int]:
         raise AudioFormatError(f"it has no format header (fmt chunk); {_FIX}")
     if samples is None:
         raise AudioFormatError(f"it has no audio (data chunk); {_FIX}")
-    return _decode(samples, fmt), fmt.rate
+    frame = fmt.width * fmt.channels
+    return Wav(_decode(samples, fmt), fmt.rate, missing / frame / fmt.rate)
 
 
 def _parse_fmt(body: bytes) -> _Format:
@@ -94,6 +116,8 @@ def _parse_fmt(body: bytes) -> _Format:
         raise AudioFormatError(f"its samples are {name}, which is not supported; {_FIX}")
     if channels == 0 or rate == 0 or bits == 0:
         raise AudioFormatError(f"its format header says 0 channels, rate or bits; {_FIX}")
+    if not MIN_RATE <= rate <= MAX_RATE:
+        raise AudioFormatError(f"its format header gives an impossible rate of {rate} Hz; {_FIX}")
     # The container width comes from the block alignment: 20-bit audio sits in 3-byte slots.
     width = block_align // channels if block_align % channels == 0 else 0
     if width == 0 or width * 8 < bits:
@@ -125,20 +149,31 @@ def _decode(raw: bytes, fmt: _Format) -> np.ndarray:
 
 def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
     """The samples (frames x channels) and sample rate of a WAV file; see ``parse_wav``."""
+    wav = read_wav_file(path)
+    return wav.samples, wav.rate
+
+
+def read_wav_file(path: str | Path) -> Wav:
+    """A WAV file with what ``parse_wav_file`` says of it; AudioFormatError names the file."""
     try:
         data = Path(path).read_bytes()
     except OSError as error:
         reason = error.strerror or str(error)
         raise AudioFormatError(f"{path} cannot be opened ({reason}); check the path.") from error
     try:
-        return parse_wav(data)
+        return parse_wav_file(data)
     except AudioFormatError as error:
         raise AudioFormatError(f"{path} cannot be read: {error}.") from error
 
 
 def load_for_recognizer(path: str | Path) -> bytes:
     """A WAV file as the 16 kHz mono s16le bytes every recognizer takes."""
-    samples, rate = read_wav(path)
+    return recognizer_pcm(read_wav_file(path))
+
+
+def recognizer_pcm(wav: Wav) -> bytes:
+    """The 16 kHz mono s16le bytes every recognizer takes, from a WAV file read."""
+    samples, rate = wav.samples, wav.rate
     if samples.dtype.kind == "f":
         # NaN or infinity in a float file would turn into arbitrary integers.
         samples = np.nan_to_num(samples, nan=0.0, posinf=1.0, neginf=-1.0)

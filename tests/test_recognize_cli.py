@@ -92,6 +92,7 @@ def test_unreadable_files_get_an_error_object_and_the_others_still_decode(wavs, 
     done = recognize("--engine", "pocketsphinx", "--json", *files)
     assert done.returncode == 1
     first, notes, gone, last = lines(done.stdout)
+    assert sum("voice-coach: " in line for line in done.stderr.splitlines()) >= 2
     assert (first["intent"], last["intent"]) == ("harder", "stop")
     assert set(notes) == {"file", "error"} and notes["file"] == files[1]
     assert "not a RIFF/WAVE file" in notes["error"]
@@ -108,12 +109,28 @@ def test_file_names_are_reported_as_given(wavs):
     assert lines(done.stdout)[0]["file"] == "./stop.wav"
 
 
-def test_readable_output_is_one_line_per_file(wavs):
+def test_readable_output_is_one_line_per_file_and_errors_go_to_stderr(wavs):
     done = recognize("--engine", "pocketsphinx", str(wavs["harder"]), str(wavs["notes"]))
-    good, bad = done.stdout.splitlines()
+    assert done.returncode == 1
+    (good,) = done.stdout.splitlines()
     fields = good.split("\t")
     assert fields[:3] == [str(wavs["harder"]), "harder", "harder"] and fields[4].endswith(" ms")
-    assert bad.startswith(f"{wavs['notes']}\terror: ")
+    errors = [line for line in done.stderr.splitlines() if str(wavs["notes"]) in line]
+    assert len(errors) == 1 and "not a RIFF/WAVE file" in errors[0]
+    assert errors[0].startswith("voice-coach: ") and "Traceback" not in done.stderr
+
+
+def test_converted_and_cut_off_files_are_noted_on_stderr(wavs, tmp_path):
+    whole = wavs["harder"].read_bytes()
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(whole[: len(whole) // 2])
+    done = recognize("--engine", "pocketsphinx", "--json", str(cut), str(wavs["harder"]))
+    assert done.returncode == 0 and len(lines(done.stdout)) == 2
+    notes = done.stderr.splitlines()
+    assert any(str(cut) in n and "is cut off" in n for n in notes), done.stderr
+    # espeak-ng writes 22050 Hz mono: converted, no warning about quality
+    assert any(f"{wavs['harder']} is 22050 Hz mono; it was converted" in n for n in notes)
+    assert not any("poor" in n for n in notes)
 
 
 def counting_pocketsphinx(monkeypatch) -> tuple[list[object], list[object]]:

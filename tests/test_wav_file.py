@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import struct
+import tempfile
 import wave
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,7 +15,15 @@ from hypothesis import strategies as st
 
 from audio_models.errors import AudioFormatError
 from audio_models.recognizer import SAMPLE_RATE
-from audio_models.wav_file import load_for_recognizer, parse_wav, read_wav, write_wav
+from audio_models.wav_file import (
+    Wav,
+    load_for_recognizer,
+    parse_wav,
+    parse_wav_file,
+    read_wav,
+    write_wav,
+)
+from voice_coach.commands.recognize import wav_notes
 
 RATE = 8000
 TONE = 0.5 * np.sin(2 * np.pi * 440 * np.arange(RATE // 10) / RATE)  # 0.1 s of A440
@@ -239,3 +249,62 @@ def test_random_headers_raise_nothing_but_audio_format_error(
     except AudioFormatError:
         return
     assert samples.ndim == 2 and samples.shape[1] == channels
+
+
+def test_a_cut_off_file_says_how_much_audio_it_lacks():
+    raw = (np.full(RATE, 1000)).astype("<i2").tobytes()  # 1 s
+    whole = riff(fmt_chunk(1, 1, RATE, 16), chunk(b"data", raw))
+    assert parse_wav_file(whole).missing_seconds == 0
+    cut = parse_wav_file(whole[: len(whole) - len(raw) // 4])
+    assert cut.samples.shape == (RATE * 3 // 4, 1)
+    assert cut.missing_seconds == pytest.approx(0.25)
+
+
+def test_a_streamed_placeholder_size_is_not_a_cut():
+    raw = b"\1\0" * 100
+    for size in (0, 0xFFFFFFFF, 0x7FFFF000):
+        data = riff(fmt_chunk(1, 1, RATE, 16), chunk(b"data", raw, size=size))
+        assert parse_wav_file(data).missing_seconds == 0
+
+
+@pytest.mark.parametrize("rate", [0, 1, 999, 768_001, 0x7FFFFFFF])
+def test_impossible_rates_are_a_format_error(rate):
+    with pytest.raises(AudioFormatError, match=r"rate|0 channels"):
+        parse_wav(riff(fmt_chunk(1, 1, rate, 16), chunk(b"data", b"\0\0" * 10)))
+
+
+@pytest.mark.parametrize(
+    ("rate", "channels", "says"),
+    [
+        (16_000, 1, None),
+        (8_000, 1, "8000 Hz mono; it was converted to 16 kHz mono, but audio recorded below"),
+        (44_100, 2, "44100 Hz stereo; it was converted to 16 kHz mono."),
+        (48_000, 6, "48000 Hz 6 channels;"),
+    ],
+)
+def test_recognize_notes_a_file_that_is_not_16k_mono(rate, channels, says):
+    notes = wav_notes("x.wav", Wav(np.zeros((10, channels), np.int16), rate))
+    assert notes == ([] if says is None else [notes[0]])
+    assert says is None or (says in notes[0] and notes[0].startswith("x.wav is "))
+    assert says is None or ("poor" in notes[0]) == (rate < 16_000)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.binary(max_size=64), st.integers(0, 0xFFFFFFFF), st.integers(0, 80), st.binary(max_size=400)
+)
+def test_reading_any_file_for_the_recognizer_raises_only_audio_format_error(
+    fmt_tail, rate, channels, body
+):
+    fmt = struct.pack("<HHIIHH", 1, channels, rate, 0, 2 * channels, 16) + fmt_tail
+    data = riff(chunk(b"fmt ", fmt), chunk(b"data", body))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "x.wav"
+        for content in (data, data[: len(data) // 2], body):
+            path.write_bytes(content)
+            try:
+                pcm = load_for_recognizer(path)
+            except AudioFormatError as error:
+                assert str(path) in str(error)
+            else:
+                assert len(pcm) % 2 == 0

@@ -11,12 +11,12 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from audio_models.errors import AudioModelsError
 from audio_models.recognizer import SAMPLE_RATE, Recognizer, Transcript
-from audio_models.wav_file import load_for_recognizer
+from audio_models.wav_file import Wav, read_wav_file, recognizer_pcm
 from intents.catalog import default_catalog
 from intents.matcher import IntentMatch, IntentMatcher
 from voice_coach.engines import ENGINES, make_recognizer
@@ -55,17 +55,49 @@ def run(args: argparse.Namespace) -> int:
     failed = False
     for name in args.files:
         try:
-            line = decode_file(recognizer, matcher, name)
+            line = decode_file(recognizer, matcher, name, warn=_warn)
         except AudioModelsError as error:
             failed = True
-            line = {"file": name, "error": str(error)}
+            _warn(str(error) if name in str(error) else f"{name}: {error}")
+            if not args.json:
+                continue  # stdout keeps one result line per decoded file, for cut and friends
+            line = {"file": name, "error": str(error)}  # JSON keeps one object per file
         _print(line, args.json)
     return 1 if failed else 0
 
 
-def decode_file(recognizer: Recognizer, matcher: IntentMatcher, name: str) -> dict[str, Any]:
-    """Decode one file as a stream of its own; the result line for it."""
-    pcm = load_for_recognizer(name)
+def wav_notes(name: str, wav: Wav) -> list[str]:
+    """What to say about a file before trusting its result: cut off, or converted."""
+    notes = []
+    if wav.missing_seconds > 0:
+        notes.append(
+            f"{name} is cut off: its header promises {wav.missing_seconds:.1f} s more audio "
+            "than it holds; what is there was decoded."
+        )
+    channels = wav.samples.shape[1]
+    if wav.rate != SAMPLE_RATE or channels != 1:
+        layout = {1: "mono", 2: "stereo"}.get(channels, f"{channels} channels")
+        note = f"{name} is {wav.rate} Hz {layout}; it was converted to 16 kHz mono"
+        if wav.rate < SAMPLE_RATE:
+            note += (
+                ", but audio recorded below 16 kHz (8 kHz telephone audio, say) lacks the "
+                "higher frequencies the recognizers rely on, so expect poor results"
+            )
+        notes.append(note + ".")
+    return notes
+
+
+def decode_file(
+    recognizer: Recognizer,
+    matcher: IntentMatcher,
+    name: str,
+    warn: Callable[[str], None] = lambda text: None,
+) -> dict[str, Any]:
+    """Decode one file as a stream of its own; the result line for it. Notes go to ``warn``."""
+    wav = read_wav_file(name)
+    for note in wav_notes(name, wav):
+        warn(note)
+    pcm = recognizer_pcm(wav)
     recognizer.reset()
     began = time.perf_counter()
     transcripts: list[Transcript] = []
@@ -96,11 +128,13 @@ def best(
     return (chosen[1], chosen[2]) if chosen else (None, None)
 
 
+def _warn(text: str) -> None:
+    print(f"voice-coach: {text}", file=sys.stderr, flush=True)
+
+
 def _print(line: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print(json.dumps(line, ensure_ascii=False), flush=True)
-    elif "error" in line:
-        print(f"{line['file']}\terror: {line['error']}", flush=True)
     else:
         text = line["text"] or "-"
         intent = line["intent"] or "-"
