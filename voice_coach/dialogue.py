@@ -91,7 +91,7 @@ class Coach(IntentHandlers):
         elif isinstance(event, Heard) and not self.finished:
             self._heard(event.intent, at)
         elif isinstance(event, Heard) and event.intent == "pain":
-            self._say(self.lines.say("pain"), at, LineKind.ALERT)
+            self._say(self.lines.say("pain", ball=self._ball), at, LineKind.ALERT)
         elif isinstance(event, Heard) and event.intent == "numbness":
             self._say(self.lines.say("numbness_advice"), at, LineKind.ALERT)
         return self._flush()
@@ -178,7 +178,7 @@ class Coach(IntentHandlers):
         elif phase == "release":
             self._hold = None
             self.spots_done += 1
-            self._say(self.lines.say("release"), at)
+            self._say(self.lines.say("release", ball=self._ball), at)
             self._timeline.add(at + timing.release, "phase_end")
 
     def _schedule_hold_end(self, after: float) -> None:
@@ -272,12 +272,10 @@ class Coach(IntentHandlers):
     def _pressure_cue(self, step: int = 0) -> str:
         """What to do with the body for the current level: to set it up (``step`` 0), or to
         arrive at it from the level below (+1) or above (-1)."""
-        spot = self._spot
-        ball = "balls" if spot.balls > 1 else "ball"
-        cue = self.routine.pressures[self.level].cue(spot.position, step)
+        cue = self.routine.pressures[self.level].cue(self._spot.position, step)
         if cue is None:
-            return self.lines.say("cue_up" if step > 0 else "cue_down", ball=ball)
-        return cue.format(ball=ball)
+            return self.lines.say("cue_up" if step > 0 else "cue_down", ball=self._ball)
+        return cue.format(ball=self._ball)
 
     # ----------------------------------------------------------------- helpers
 
@@ -295,6 +293,11 @@ class Coach(IntentHandlers):
     @property
     def _spot(self):
         return self.routine.spots[max(self.spot_index, 0)]
+
+    @property
+    def _ball(self) -> str:
+        """What the lines' ``{ball}`` says on the current spot."""
+        return "balls" if self._spot.balls > 1 else "ball"
 
     def _reply(self, key: str, at: float, **values: object) -> None:
         self._say(self.lines.say(key, **values), at, LineKind.REPLY)

@@ -80,7 +80,7 @@ class IntentHandlers:
         self._cancel_hold(at)
         self._timeline.clear()
         self._frozen, self.paused = [], False
-        self._say(self.lines.say("pain"), at, LineKind.ALERT)
+        self._say(self.lines.say("pain", ball=self._ball), at, LineKind.ALERT)
         if self.mode == WELCOME:
             return
         self._pain_in_stretch = self.mode == STRETCH
@@ -101,7 +101,7 @@ class IntentHandlers:
         self._timeline.clear()
         self._frozen, self.paused = [], False
         key = "numbness_before_start" if self.mode == WELCOME else "numbness"
-        self._say(self.lines.say(key), at, LineKind.ALERT)
+        self._say(self.lines.say(key, ball=self._ball), at, LineKind.ALERT)
         self._finish(at, closing="numbness_advice")
 
     def _on_harder(self: Coach, at: float) -> None:
