@@ -3,6 +3,9 @@ Whisper on request."""
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from audio_models.errors import ModelError
@@ -24,6 +27,7 @@ def make_recognizer(
     model: str | None = None,
     live: bool = False,
     routine: Routine | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> Recognizer:
     """A recognizer for the commands of ``catalog``.
 
@@ -41,7 +45,12 @@ def make_recognizer(
     now. ``live`` (results as soon as possible, for a microphone) only matters to PocketSphinx,
     whose results it does not change. Engines are imported here, not at the top, so that
     choosing one never loads the other.
+
+    Under ``auto`` a broken installed or added model, or a damaged list of added models, is
+    passed over with a sentence to ``warn`` (default: stderr): nobody asked for that model, and
+    a session is better served by PocketSphinx than by no recognizer.
     """
+    warn = warn or _note
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
     if engine == "whisper" or (engine == "auto" and model and is_whisper_folder(model)):
@@ -49,15 +58,23 @@ def make_recognizer(
 
         return WhisperRecognizer(catalog.phrases(), model, urgent=urgent_phrases(catalog))
     if engine in ("auto", "vosk"):
-        from audio_models.model_store import ModelStore
+        from audio_models.model_store import MODEL_VARIABLE, ModelStore
 
         # An explicit path that is not a model raises ModelError even under auto: the user
         # asked for that model, and silently decoding with another engine would hide it.
-        path = ModelStore().find_vosk_model(model)
-        if path is not None:
-            from audio_models.vosk_recognizer import VoskRecognizer
+        chosen = bool(model or os.environ.get(MODEL_VARIABLE)) or engine == "vosk"
+        store = ModelStore()
+        path = None
+        try:
+            path = store.find_vosk_model(model)
+            if path is not None:
+                from audio_models.vosk_recognizer import VoskRecognizer
 
-            return VoskRecognizer(path, catalog.phrases())
+                return VoskRecognizer(path, catalog.phrases())
+        except ModelError as error:
+            if chosen:
+                raise
+            warn(f"{error} {_fallback_hint(store, path)}")
         if engine == "vosk":
             from audio_models.vosk_recognizer import INSTALL_HINT
 
@@ -68,6 +85,29 @@ def make_recognizer(
 
     sentences = language_model_sentences(catalog, routine)
     return PocketSphinxRecognizer(grammar_phrases(catalog, routine), sentences, live=live)
+
+
+def _fallback_hint(store, path: Path | None) -> str:
+    """What to do about an installed model that failed, said when auto falls back."""
+    if path is None:  # the list of added models itself: its message says what to do
+        return "--engine auto uses PocketSphinx meanwhile."
+    found = (m.name for m in _quiet_installed(store) if m.path.resolve() == path.resolve())
+    name = next(found, "NAME")
+    return (
+        f"--engine auto uses PocketSphinx instead; `voice-coach models remove {name}` stops it "
+        "trying that model."
+    )
+
+
+def _quiet_installed(store) -> list:
+    try:
+        return store.installed()
+    except ModelError:
+        return []
+
+
+def _note(text: str) -> None:
+    print(f"voice-coach: {text}", file=sys.stderr, flush=True)
 
 
 def urgent_phrases(catalog: Catalog) -> list[str]:

@@ -108,22 +108,36 @@ def _models() -> int:
     except AudioModelsError as error:
         print(f"  {error}")
         return 1
+    broken = 0
     for model in installed:
         mark = " (used by --engine auto)" if chosen and model.path == chosen else ""
         state = "" if model.valid else " - MISSING OR DAMAGED"
         print(f"  {model.name}: {model.path}{state}{mark}")
+        if not model.valid:
+            broken += 1
+            print(
+                f"    --engine auto skips it; `voice-coach models remove {model.name}` forgets it."
+            )
     if not installed:
         print("  none installed; --engine auto uses PocketSphinx. Install one with")
         print("  `voice-coach models install vosk-model-small-en-us-0.15`.")
-    return 0
+    return broken
 
 
 def _config() -> int:
-    from voice_coach.settings import config_path
+    """The config file's path and, when it has any, each problem in it (1 if any)."""
+    from voice_coach.settings import config_path, load_settings
 
     path = config_path()
-    print(f"Config file: {path}{'' if path.exists() else ' (not present; defaults apply)'}")
-    return 0
+    if not path.exists():
+        print(f"Config file: {path} (not present; defaults apply)")
+        return 0
+    problems: list[str] = []
+    load_settings(path, warn=problems.append)
+    print(f"Config file: {path}{'' if problems else ' (valid)'}")
+    for problem in problems:
+        print(f"  {problem}")
+    return 1 if problems else 0
 
 
 def _meter(level: float) -> str:
