@@ -33,9 +33,11 @@ system-test:
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 	  { echo "voice-coach needs Python 3.11 or newer (found $$($(PYTHON) --version))"; exit 1; }
+	@echo "Installing voice-coach and its Python packages into $(VENV) (the first run takes a few minutes)..."
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	@$(BIN)/python -m pip install -q --upgrade pip
+	@# Not -q: pip's own lines and progress bars show the download is moving.
+	$(BIN)/python -m pip install --progress-bar on -e '.[dev]'
 	@touch $@
 
 clean:
