@@ -269,3 +269,21 @@ def test_any_damage_raises_nothing_but_model_error(tmp_path_factory, data):
         extract_archive(write(root, "model.tar.gz", data), target, CAP)
     except ModelError as error:
         assert "\n" not in str(error) and not target.exists()
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(damaged_archives(), st.sampled_from(["m.zip", "m.tar.gz", "m.tgz", "m"]))
+def test_models_add_of_any_damaged_archive_raises_only_model_error(tmp_path_factory, data, name):
+    from audio_models.model_store import ModelStore
+
+    root = tmp_path_factory.mktemp("add")
+    store = ModelStore(data_dir=root / "data")
+    try:
+        model = store.add(write(root, name, data))
+    except ModelError as error:
+        assert "\n" not in str(error)
+        assert store.installed() == []
+    else:
+        assert model.valid  # only an intact model layout gets in
