@@ -19,6 +19,7 @@ import soxr
 
 from audio_models.devices import open_stream_error, portaudio
 from audio_models.pcm import to_s16
+from audio_models.realtime import promote_current_thread
 from audio_models.recognizer import SAMPLE_RATE
 
 QUEUE_BLOCKS = 500  # ten seconds of 20 ms blocks: a stalled consumer loses the oldest audio
@@ -42,6 +43,7 @@ class Microphone:
         self._forced_rate = samplerate
         self._queue: queue.Queue[tuple[np.ndarray, float]] = queue.Queue(QUEUE_BLOCKS)
         self.dropped = 0
+        self.realtime: bool | None = None  # whether the callback thread runs at real-time priority
         self._level = -120.0
         self._stream = None
         self._open()
@@ -74,6 +76,7 @@ class Microphone:
     def reopen(self) -> None:
         """Close and open the stream again (device replugged)."""
         self._close_stream()
+        self.realtime = None  # a new stream, a new callback thread
         self._open()
 
     def close(self) -> None:
@@ -118,6 +121,8 @@ class Microphone:
                 pass
 
     def _callback(self, indata: np.ndarray, frames: int, timing, status) -> None:
+        if self.realtime is None:  # the stream's first callback, on PortAudio's thread
+            self.realtime = promote_current_thread()
         now = time.monotonic()
         self._last_callback = now
         # Stream clock -> monotonic through the difference of two readings of "now".

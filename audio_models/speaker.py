@@ -18,6 +18,7 @@ import numpy as np
 from audio_models.devices import open_stream_error, portaudio
 from audio_models.output_history import OutputHistory
 from audio_models.pcm import resample
+from audio_models.realtime import promote_current_thread
 from audio_models.tts import Clip
 
 FADE_SECONDS = 0.005  # a cut line fades out this fast: no click, still immediate
@@ -78,6 +79,7 @@ class Speaker:
         self._last_callback = time.monotonic()
         self.callback_errors = 0
         self.underruns = 0  # output underflows PortAudio reported: each moves the echo path
+        self.realtime: bool | None = None  # whether the callback thread runs at real-time priority
         self._stream = None
         self._open()
 
@@ -141,6 +143,7 @@ class Speaker:
     def reopen(self) -> None:
         """Close and reopen the stream (device replugged); scheduled clips keep their times."""
         self._close_stream()
+        self.realtime = None  # a new stream, a new callback thread
         self._open()
 
     def close(self) -> None:
@@ -181,6 +184,8 @@ class Speaker:
                 pass
 
     def _callback(self, outdata: np.ndarray, frames: int, timing, status) -> None:
+        if self.realtime is None:  # the stream's first callback, on PortAudio's thread
+            self.realtime = promote_current_thread()
         now = time.monotonic()
         self._last_callback = now
         out = outdata[:, 0]
