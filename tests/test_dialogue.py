@@ -280,3 +280,121 @@ def test_only_the_first_line_of_an_urgent_answer_cuts_speech(intent):
     actions = coach.handle(Heard(intent=intent, text=intent, at=at))
     kinds = [a.kind for a in actions if isinstance(a, Say) and a.at == at]
     assert kinds[0] == LineKind.ALERT and LineKind.ALERT not in kinds[1:]
+
+
+def hear(coach: Coach, intent: str, at: float) -> list:
+    return coach.handle(Heard(intent=intent, text=intent, at=at))
+
+
+def to_spot_hold(coach: Coach, index: int, at: float) -> float:
+    """Skip to spot ``index`` and tick until its hold; the session time the hold started."""
+    while coach.spot_index < index:
+        at += 1
+        hear(coach, "next_spot", at)
+    while coach.phase != "hold":
+        at = coach.next_deadline()
+        coach.handle(Tick(at=at))
+    return at
+
+
+def started_session(*preset: str) -> Coach:
+    coach = Coach(ROUTINE, seed=4)
+    coach.handle(SessionStarted(at=0.0))
+    for intent in preset:
+        hear(coach, intent, 0.0)
+    hear(coach, "start", 0.0)
+    return coach
+
+
+def asks_to_end(actions) -> bool:
+    text = " ".join(says(actions)).lower()
+    return "say yes" in text and "no" in text
+
+
+def test_first_pain_offers_the_usual_choices_not_the_end():
+    coach = started_session()
+    at = to_spot_hold(coach, 0, 0.0)
+    assert not asks_to_end(hear(coach, "pain", at + 2))
+
+
+def test_second_pain_on_the_same_spot_offers_to_end_and_yes_ends():
+    coach = started_session("harder")
+    at = to_spot_hold(coach, 0, 0.0)
+    hear(coach, "pain", at + 2)
+    hear(coach, "softer", at + 5)  # the same spot again, lighter
+    at = to_spot_hold(coach, 0, at + 5)
+    actions = hear(coach, "pain", at + 3)
+    assert asks_to_end(actions) and not coach.finished
+    # The question is the instruction to repeat; other commands wait for the answer.
+    assert says(hear(coach, "repeat", at + 4)) == [says(actions)[-1]]
+    assert not coach.finished and coach.next_deadline() is not None
+    actions = hear(coach, "yes", at + 6)
+    assert coach.finished and isinstance(actions[-1], SessionFinished)
+
+
+@pytest.mark.parametrize("answer", ["no", "resume"])
+def test_no_or_continue_after_the_offer_goes_on_at_light_pressure(answer):
+    coach = started_session("harder", "harder")
+    at = to_spot_hold(coach, 0, 0.0)
+    hear(coach, "pain", at + 2)
+    hear(coach, "resume", at + 4)  # the same spot again, as it was
+    at = to_spot_hold(coach, 0, at + 4)
+    assert asks_to_end(hear(coach, "pain", at + 3))
+    actions = hear(coach, answer, at + 5)
+    assert not coach.finished and coach.level == 0
+    assert coach.spot_index == 1 and coach.mode == "spot"
+    assert "light pressure" in " ".join(says(actions))
+
+
+def test_third_pain_in_a_session_offers_to_end_even_on_new_spots():
+    coach = started_session()
+    at = 0.0
+    for index in range(3):
+        at = to_spot_hold(coach, index, at)
+        actions = hear(coach, "pain", at + 2)
+        at += 2
+        if index < 2:
+            assert not asks_to_end(actions), index
+            hear(coach, "next_spot", at + 1)
+            at += 1
+    assert asks_to_end(actions)
+
+
+def test_ouch_said_again_while_off_the_ball_is_the_same_report():
+    coach = started_session()
+    at = to_spot_hold(coach, 0, 0.0)
+    hear(coach, "pain", at + 2)
+    assert not asks_to_end(hear(coach, "pain", at + 3))
+
+
+def test_yes_and_no_mean_nothing_without_a_question():
+    coach = started_session()
+    for intent, t in (("yes", 1.0), ("no", 30.0)):
+        actions = [a for a in hear(coach, intent, t) if a.at == t]
+        assert not coach.finished and coach.mode == "spot"
+        assert all(a.kind == LineKind.REPLY for a in actions)
+
+
+@pytest.mark.parametrize("preset", [("harder",), ("harder", "harder"), ()])
+def test_after_pain_the_next_spot_starts_light_and_the_coach_says_so(preset):
+    coach = started_session(*preset)
+    at = to_spot_hold(coach, 0, 0.0)
+    hear(coach, "pain", at + 2)
+    actions = hear(coach, "next_spot", at + 5)
+    assert coach.spot_index == 1 and coach.level == 0
+    text = " ".join(says(actions))
+    assert "light pressure" in text
+    assert ROUTINE.pressures[0].cue("wall").format(ball="ball") in text
+
+
+def test_after_a_lighter_retry_of_the_painful_spot_the_spot_after_it_starts_light():
+    coach = started_session("harder", "harder")
+    at = to_spot_hold(coach, 0, 0.0)
+    hear(coach, "pain", at + 2)
+    hear(coach, "softer", at + 4)
+    assert coach.spot_index == 0 and coach.level == 1
+    actions = []
+    while coach.spot_index == 0:
+        actions = coach.handle(Tick(at=coach.next_deadline()))
+    assert coach.spot_index == 1 and coach.level == 0
+    assert "light pressure" in " ".join(says(actions))

@@ -94,6 +94,9 @@ PHRASE_TABLE = {
         "I can't feel my fingers anymore",
         "ouch, my hand is tingling",
     ],
+    # Answers to "shall we end the session?"
+    "yes": ["yeah sure", "um, yes", "oh yes please", "yep, please"],
+    "no": ["no, let's keep going", "nope, carry on", "not yet, thanks", "uh no"],
 }
 
 # Everyday sentences, and the coach's own cues, that are no command at all.
@@ -136,6 +139,7 @@ NO_INTENT = [
     "okay",
     "please",
     "thank you",
+    "okay then",  # not yes: "okay" is said to everything
     "wow",  # not "ow"
     "Wow!",
 ]

@@ -59,6 +59,13 @@ class Coach(IntentHandlers):
         self._stretch_count = 0
         self._return_spot: int | None = None  # where a requested stretch returns to
         self._pain_in_stretch = False
+        self._pains = 0  # sharp pain reported in this session
+        self._pains_by_spot: dict[int, int] = {}
+        self._offering_end = False  # asked "shall we end?" after repeated pain; yes or no
+        self._end_offer_key = ""
+        # After pain the next spot starts light: any spot but the one that hurt (None: any).
+        self._light_next = False
+        self._pain_spot: int | None = None
         self._last_instruction: list[str] = []
         # One instruction is what one event or one due item makes the coach say; grouping lines
         # by their time instead joined everything said at the same second (under the virtual
@@ -146,11 +153,15 @@ class Coach(IntentHandlers):
     def _start_spot(self, index: int, at: float, intro: str | None = None) -> None:
         self._timeline.clear()
         self.mode, self.spot_index, self.paused = SPOT, index, False
+        self._offering_end = False
         spot = self._spot
         total = len(self.routine.spots)
         if intro is None:
             intro = self.lines.say("spot_intro", number=index + 1, total=total, name=spot.name)
         self._say(intro, at)
+        if self._light_next and index != self._pain_spot:
+            self._light_next, self.level = False, 0
+            self._say(self.lines.say("light_after_pain"), at)
         self._say(spot.placement, at)
         self._say(self._pressure_cue(), at)
         self._enter_phase("placement", at)
@@ -230,6 +241,7 @@ class Coach(IntentHandlers):
     def _start_stretch(self, at: float, requested: bool) -> None:
         self._timeline.clear()
         self.mode, self.phase, self.paused, self._hold = STRETCH, "stretch", False, None
+        self._offering_end = False
         stretch = self.routine.stretches[self._stretch_count % len(self.routine.stretches)]
         self._stretch_count += 1
         key = "stretch_on_request" if requested else "stretch_intro"

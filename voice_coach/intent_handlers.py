@@ -38,6 +38,8 @@ SPOKEN_COMMANDS = {
     "resume": "resume",
     "repeat": "repeat",
     "stop": "stop",
+    "yes": "yes",
+    "no": "no",
 }
 HELP_BY_MODE = {
     WELCOME: ("start", "harder", "softer", "stretch", "stop"),
@@ -45,7 +47,11 @@ HELP_BY_MODE = {
     STRETCH: ("next_spot", "pause", "repeat", "stop"),
     AFTER_PAIN: ("softer", "next_spot", "resume", "stop"),
     "paused": ("resume", "next_spot", "stop"),
+    "end_offer": ("yes", "no", "stop"),
 }
+# Sharp pain this often, on one spot or in the whole session, and the coach offers to end.
+PAINS_ON_A_SPOT_TO_OFFER_END = 2
+PAINS_IN_A_SESSION_TO_OFFER_END = 3
 
 
 class IntentHandlers:
@@ -68,6 +74,8 @@ class IntentHandlers:
             self._on_resume(at)
         elif self.mode == WELCOME:
             self._begin(at)
+        elif self._offering_end:
+            self._carry_on_light(at)
         elif self.mode == AFTER_PAIN:
             self._retry_spot(at)
         else:
@@ -83,17 +91,65 @@ class IntentHandlers:
         self._say(self.lines.say("pain", ball=self._ball), at, LineKind.ALERT)
         if self.mode == WELCOME:
             return
-        self._pain_in_stretch = self.mode == STRETCH
-        if self.mode == STRETCH and self._return_spot is not None:
-            # Out of a requested stretch, the spot to come is the one it would have returned to.
-            self.spot_index = self._return_spot - 1
-        self._return_spot = None
-        self.mode, self.phase = AFTER_PAIN, ""
-        lightest = self.level == 0
+        if self.mode != AFTER_PAIN:  # said again while off the ball, it is the same report
+            self._count_pain()
+            self._pain_in_stretch = self.mode == STRETCH
+            if self.mode == STRETCH and self._return_spot is not None:
+                # Out of a requested stretch, the spot to come is the one it returns to.
+                self.spot_index = self._return_spot - 1
+            self._return_spot = None
+            self.mode, self.phase = AFTER_PAIN, ""
+        self._offer_after_pain(at)
+
+    def _count_pain(self: Coach) -> None:
+        self._pains += 1
+        on_spot = 0
+        if self.mode == SPOT:
+            self._pain_spot = self.spot_index
+            on_spot = self._pains_by_spot.get(self.spot_index, 0) + 1
+            self._pains_by_spot[self.spot_index] = on_spot
+        else:
+            self._pain_spot = None  # in a stretch: the spot that comes next starts light
+        self._light_next = True
+        self._offering_end = (
+            on_spot >= PAINS_ON_A_SPOT_TO_OFFER_END
+            or self._pains >= PAINS_IN_A_SESSION_TO_OFFER_END
+        )
+        self._end_offer_key = (
+            "pain_end_offer_spot" if on_spot >= PAINS_ON_A_SPOT_TO_OFFER_END else "pain_end_offer"
+        )
+
+    def _offer_after_pain(self: Coach, at: float) -> None:
+        if self._offering_end:
+            key, reminder = self._end_offer_key, "end_offer_reminder"
+        else:
+            key, reminder = ("pain_lightest" if self.level == 0 else "pain_offer"), "pain_reminder"
         # Queued behind the alert, not another alert: an alert cuts what is being said.
-        key = "pain_lightest" if lightest else "pain_offer"
         self._say(self.lines.say(key), at, LineKind.REPLY, instruction=True)
-        self._timeline.add(at + PAIN_REMINDER_AFTER, "reminder", "pain_reminder")
+        self._timeline.add(at + PAIN_REMINDER_AFTER, "reminder", reminder)
+
+    def _on_yes(self: Coach, at: float) -> None:
+        if not self._offering_end:
+            self._on_unknown(at)
+            return
+        self._reply("end_accepted", at)
+        self._finish(at, closing="pain_advice")
+
+    def _on_no(self: Coach, at: float) -> None:
+        if not self._offering_end:
+            self._on_unknown(at)
+            return
+        self._carry_on_light(at)
+
+    def _carry_on_light(self: Coach, at: float) -> None:
+        """Declined the offer to end: on to the next spot, which starts at light pressure."""
+        self._timeline.clear()
+        self._reply("end_declined", at)
+        self._pain_in_stretch, self._pain_spot = False, None
+        if self.spot_index + 1 < len(self.routine.spots):
+            self._start_spot(self.spot_index + 1, at)
+        else:
+            self._finish(at)
 
     def _on_numbness(self: Coach, at: float) -> None:
         # A nerve under pressure, not a sore muscle: no retry, no next spot; the session ends.
@@ -113,7 +169,9 @@ class IntentHandlers:
             self._change_level(+1, at)
 
     def _on_softer(self: Coach, at: float) -> None:
-        if self.level == 0:
+        if self._offering_end:
+            self._carry_on_light(at)
+        elif self.level == 0:
             self._reply("at_lightest", at)
         elif self.mode == AFTER_PAIN:
             # Off the ball by now: the retry sets the lighter level up from the start.
@@ -125,6 +183,9 @@ class IntentHandlers:
     def _on_next_spot(self: Coach, at: float) -> None:
         if self.mode == WELCOME:
             self._begin(at)
+            return
+        if self._offering_end:
+            self._carry_on_light(at)
             return
         self._cancel_hold(at)
         if self.mode == STRETCH and self._return_spot is not None:
@@ -160,7 +221,8 @@ class IntentHandlers:
             self._reply("paused_reminder", at)
             return
         if self.mode in (WELCOME, AFTER_PAIN):
-            self._reply("welcome_reminder" if self.mode == WELCOME else "pain_reminder", at)
+            key = "welcome_reminder" if self.mode == WELCOME else "pain_reminder"
+            self._reply("end_offer_reminder" if self._offering_end else key, at)
             return
         self.paused, self._paused_at = True, at
         self._frozen = self._timeline.clear()
@@ -170,6 +232,9 @@ class IntentHandlers:
         self._timeline.add(at + PAUSED_REMINDER_AFTER, "reminder", "paused_reminder")
 
     def _on_resume(self: Coach, at: float) -> None:
+        if self._offering_end:
+            self._carry_on_light(at)
+            return
         if self.mode == AFTER_PAIN:
             self._retry_spot(at)
             return
@@ -197,11 +262,13 @@ class IntentHandlers:
             self._say(text, at, LineKind.REPLY)
 
     def _on_help(self: Coach, at: float) -> None:
-        mode = "paused" if self.paused else self.mode
+        mode = "paused" if self.paused else "end_offer" if self._offering_end else self.mode
         names = [SPOKEN_COMMANDS[i] for i in HELP_BY_MODE.get(mode, HELP_BY_MODE[SPOT])]
         commands = ", ".join(names[:-1]) + f", or {names[-1]}"
         self._reply("help", at, commands=commands)
-        self._say("Say ouch if anything hurts.", at, LineKind.REPLY)
+        self._say(
+            "Say ouch if anything hurts, or numb for numbness or tingling.", at, LineKind.REPLY
+        )
 
     # ----------------------------------------------------------------- pressure
 
