@@ -38,7 +38,7 @@ def no_traceback(result: subprocess.CompletedProcess) -> None:
     "command",
     [
         "yes harder | head -5000 | $VC parse",
-        "$VC session --text --clock virtual --seed 1 < /dev/null",
+        "echo start | $VC session --text --clock virtual --seed 1",
         "$VC routines",
         "$VC session --help",
     ],
