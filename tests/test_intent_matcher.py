@@ -95,8 +95,6 @@ PHRASE_TABLE = {
         "ouch, my hand is tingling",
     ],
     # Answers to "shall we end the session?"
-    "yes": ["yeah sure", "um, yes", "oh yes please", "yep, please"],
-    "no": ["no, let's keep going", "nope, carry on", "not yet, thanks", "uh no"],
 }
 
 # Everyday sentences, and the coach's own cues, that are no command at all.
@@ -139,7 +137,7 @@ NO_INTENT = [
     "okay",
     "please",
     "thank you",
-    "okay then",  # not yes: "okay" is said to everything
+    "okay then",
     "wow",  # not "ow"
     "Wow!",
 ]
