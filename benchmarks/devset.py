@@ -196,11 +196,20 @@ class Item:
         return _key(self.text, self.voice, self.rate)
 
 
+# Numbness became its own intent after these were recorded under pain; relabelled in place, so
+# every sentence keeps the voice and rate it had (figures stay comparable with earlier runs).
+RELABELLED = {
+    "my arm is numb": "numbness",
+    "my fingers are tingling": "numbness",
+    "my hand feels numb": "numbness",
+}
+
+
 def sentences(split: str) -> list[tuple[str, str | None]]:
     """(text, intent) pairs of a split: alternate phrasings of each list go to each split."""
     parity = SPLITS.index(split)
     out = [
-        (text, intent)
+        (text, RELABELLED.get(text, intent))
         for intent, texts in PHRASINGS.items()
         for i, text in enumerate(texts)
         if i % 2 == parity
