@@ -171,6 +171,16 @@ def test_the_whole_routine_runs_hands_free_on_the_simulated_clock():
     assert len(hold_lines) == len(rig.coach.routine.spots)
 
 
+def test_the_speakers_underruns_are_counted_in_the_session_log_when_it_closes():
+    rig = Rig()
+    rig.speaker.underruns = 3  # what the real speaker counts from PortAudio's flags
+    rig.session.devices = (rig.microphone, rig.speaker)
+    rig.user.steps = [Step(rig.quiet, "start"), Step(lambda: rig.lines("Release"), "stop")]
+    rig.run()
+    rig.session.close()
+    assert rig.session.log.underruns == 3
+
+
 def test_lines_never_overlap_and_numbers_are_one_second_apart():
     rig = Rig()
     rig.user.steps = [Step(rig.quiet, "start")]

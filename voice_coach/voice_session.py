@@ -55,6 +55,9 @@ class SessionLog:
     ignored: list[tuple[Utterance, str]] = field(default_factory=list)  # and why
     heard: list[tuple[Utterance, str | None]] = field(default_factory=list)  # acted on, intent
     replies: list[tuple[Utterance, float]] = field(default_factory=list)  # reply onset, monotonic
+    # Times the speaker's buffer ran dry (ALSA's "underrun occurred", kept off the terminal):
+    # each one moves the echo path under the canceller. Counted when the session closes.
+    underruns: int = 0
 
 
 class VoiceSession:
@@ -108,6 +111,7 @@ class VoiceSession:
         """Stop listening and release the audio devices."""
         if self.listener is not None:
             self.listener.stop()
+        self.log.underruns = sum(getattr(d, "underruns", 0) for d in self.devices)
         for device in self.devices:
             # Closing a device that already vanished must not mask the way the session ended.
             with contextlib.suppress(Exception):
