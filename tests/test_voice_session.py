@@ -25,6 +25,7 @@ from voice_coach.listener import Utterance
 from voice_coach.modes import ROOM_AFTER_SPEECH
 from voice_coach.routine import load_routine
 from voice_coach.speech_output import SpeechOutput
+from voice_coach.timeline import Timeline
 from voice_coach.voice_session import VoiceSession
 from voice_coach.watchdog import DeviceWatchdog
 
@@ -326,3 +327,11 @@ def test_a_lost_microphone_pauses_the_hold_and_it_resumes_where_it_stopped():
 
 
 NUMBERS = {"Five.", "Four.", "Three.", "Two.", "One."}
+
+
+def test_a_deadline_a_rounding_error_past_the_clock_is_due():
+    # A halfway mark at 86.61400000000006 once hung a virtual-clock session (1000 s + 86.614
+    # cannot be stepped by 6e-14): the timeline must treat it as due.
+    timeline = Timeline()
+    timeline.add(86.61400000000006, "halfway")
+    assert timeline.pop_due(86.614) is not None

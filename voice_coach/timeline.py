@@ -10,6 +10,12 @@ import heapq
 import itertools
 from dataclasses import dataclass, field
 
+# A deadline computed as a midpoint ("halfway") can sit a rounding error past the time a clock
+# reports when it wakes for it; a clock that cannot step by less than its float resolution (the
+# virtual one, an hour into a session) would then wake for it forever. A microsecond early is
+# nothing to a listener.
+DUE_SLACK = 1e-6
+
 
 @dataclass(order=True, frozen=True)
 class Due:
@@ -33,7 +39,7 @@ class Timeline:
 
     def pop_due(self, now: float) -> Due | None:
         """The earliest item due at or before ``now``, removed; None when nothing is due."""
-        if self._items and self._items[0].at <= now:
+        if self._items and self._items[0].at <= now + DUE_SLACK:
             return heapq.heappop(self._items)
         return None
 
