@@ -93,10 +93,12 @@ def test_chatter_decodes_to_no_command(recognizer, text):
 @pytest.mark.parametrize(
     ("text", "voice", "wpm"),
     [
-        # Each is rejected by its first search by 1 to 2.5 log units: a near miss.
+        # Each is rejected by its first search by 1 to 2.5 log units: a near miss. They depend on
+        # the language model: new coach lines or phrases can move an example out of the band
+        # ("resume the timer" left it when the numbness and end-offer lines came in).
         ("next spot", "en-gb-x-gbclan+f4", 140),
         ("come again", "en-gb-x-gbclan+f4", 140),
-        ("resume the timer", "en-gb-x-gbclan+f4", 180),
+        ("move on", "en-gb-x-gbclan+f4", 140),
     ],
 )
 def test_a_near_miss_both_searches_hear_alike_is_accepted(
