@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.test_routine import VALID
 from voice_coach.dialogue import Coach
 from voice_coach.events import Heard, LineKind, Say, SessionStarted
 from voice_coach.routine import builtin_names, load_routine
@@ -77,38 +78,7 @@ def test_the_firm_set_up_cue_asks_for_more_weight_and_the_light_one_never_does()
             assert direction(light.cues[position]) != 1, light.cues[position]
 
 
-MINE = """
-name = "mine"
-[[pressure]]
-name = "light"
-hold_factor = 1.0
-floor = "hips down"
-wall = "feet close"
-[[pressure]]
-name = "moderate"
-hold_factor = 0.8
-floor = "hips up a bit"
-wall = "feet out a bit"
-[[pressure]]
-name = "firm"
-hold_factor = 0.6
-floor = "hips up"
-wall = "feet far out"
-[[spots]]
-id = "a"
-name = "left rhomboid"
-position = "floor"
-hold_seconds = 20
-placement = "ball beside the left shoulder blade"
-rolling = "roll up and down"
-find = "find the knot"
-breathing = "breathe slowly"
-[[stretches]]
-id = "s"
-name = "arm circles"
-seconds = 20
-cues = [{ at = 0, text = "circle your arms" }]
-"""
+MINE = VALID  # a user's own routine file, without cues for changes of pressure
 
 
 def test_a_routine_without_cues_for_changes_gets_ones_pointing_the_right_way(tmp_path):
