@@ -134,8 +134,14 @@ def _report(title: str, trials: list[Trial], heard: list[Utterance], latency: bo
                 if t.said
                 else "-"
             )
+            # (text, end in the line, seconds from the word's end to the transcript, verdict)
             got = [
-                (u.text, round(u.end - t.line.start, 1), _verdict(matcher, u, spoken))
+                (
+                    u.text,
+                    round(u.end - t.line.start, 1),
+                    round(u.decoded_at - t.said.end, 2) if t.said else None,
+                    _verdict(matcher, u, spoken),
+                )
                 for u in inside
             ]
             print(f"    {said}: {got}")
