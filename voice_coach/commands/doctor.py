@@ -80,6 +80,7 @@ def _recognizers() -> int:
     from voice_coach.engines import make_recognizer
 
     print("Recognizer engines:")
+    failed = _whisper()
     started = time.perf_counter()
     try:
         recognizer = make_recognizer("pocketsphinx", default_catalog())
@@ -94,6 +95,22 @@ def _recognizers() -> int:
         print("  vosk: the vosk package is missing; run `make run` to reinstall the project.")
         return 1
     print("  vosk: package installed")
+    return failed
+
+
+def _whisper() -> int:
+    """Loads the packaged Whisper weights, as ``--engine auto`` does (1 if they do not load)."""
+    from audio_models.whisper_model import WhisperModel, default_model_path
+
+    started = time.perf_counter()
+    try:
+        WhisperModel()
+        path = default_model_path()
+    except AudioModelsError as error:
+        print(f"  whisper: {error}")
+        return 1
+    took = time.perf_counter() - started
+    print(f"  whisper: ready (tiny.en in {path}, loaded in {took:.2f} s)")
     return 0
 
 
@@ -119,7 +136,7 @@ def _models() -> int:
                 f"    --engine auto skips it; `voice-coach models remove {model.name}` forgets it."
             )
     if not installed:
-        print("  none installed; --engine auto uses PocketSphinx. Install one with")
+        print("  none installed; --engine auto uses Whisper tiny.en. Install one with")
         print("  `voice-coach models install vosk-model-small-en-us-0.15`.")
     return broken
 

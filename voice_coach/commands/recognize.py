@@ -36,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--engine",
         choices=ENGINES,
         default="auto",
-        help="speech engine (default: auto = Vosk when a model is installed, else PocketSphinx)",
+        help="speech engine (default: auto = an installed Vosk model, else Whisper tiny.en)",
     )
     parser.add_argument("--model", metavar="PATH", help="a Vosk model folder")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
