@@ -1,8 +1,10 @@
-"""Streaming HTTP(S) downloads that check what arrived: size, md5, and the whole body.
+"""Streaming HTTP(S) downloads that check what arrived: size, checksum, and the whole body.
 
 Only ``http`` and ``https`` addresses are accepted. A body that ends early (a dropped
 connection, a server that closes before its Content-Length) is an error, never a shorter
-file: ``http.client`` returns short reads silently, so the bytes are counted here.
+file: ``http.client`` returns short reads silently, so the bytes are counted here. The checksum
+is computed while the bytes stream in: md5 for Vosk's model list, sha256 and git's blob sha1 for
+the files Hugging Face lists.
 Library code: no printing; progress is reported through a callback.
 """
 
@@ -13,6 +15,7 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from dataclasses import dataclass
 from http.client import HTTPException
 from pathlib import Path
 from typing import Any
@@ -26,6 +29,28 @@ ProgressCallback = Callable[[int, int], None]
 CHUNK = 1 << 16
 TIMEOUT = 30.0
 USER_AGENT = "voice-coach (model download)"
+
+
+@dataclass(frozen=True)
+class Checksum:
+    """What a download must hash to: ``algorithm`` is a hashlib name, ``expected`` its hex digest.
+
+    ``prefix`` is hashed before the body: git names a file by the sha1 of ``blob <size>\\0``
+    followed by the content, and Hugging Face lists small files by that name only.
+    """
+
+    algorithm: str
+    expected: str
+    prefix: bytes = b""
+
+    @classmethod
+    def git_blob(cls, sha1: str, size: int) -> Checksum:
+        """The checksum of a file git (and Hugging Face's listing) names by ``sha1``."""
+        return cls("sha1", sha1, b"blob %d\0" % size)
+
+    def name(self) -> str:
+        """How messages call it: "md5", "sha256", "git blob sha1"."""
+        return f"git blob {self.algorithm}" if self.prefix else self.algorithm
 
 
 class DownloadError(ModelError):
@@ -73,19 +98,26 @@ def download(
     url: str,
     folder: Path,
     expected_size: int,
-    expected_md5: str | None = None,
+    checksum: Checksum | str | None = None,
     progress: ProgressCallback | None = None,
     timeout: float = TIMEOUT,
 ) -> Path:
     """Download ``url`` into a new file in ``folder``; returns its path.
 
-    The body must be exactly ``expected_size`` bytes and, when given, have the md5
-    ``expected_md5``; otherwise ModelError. Any failure (or an exception from ``progress``,
-    such as KeyboardInterrupt) removes the partly written file before propagating.
+    The body must be exactly ``expected_size`` bytes and, when given, match ``checksum`` (a
+    plain string is an md5, as Vosk's model list gives); otherwise ModelError. Any failure (or
+    an exception from ``progress``, such as KeyboardInterrupt) removes the partly written file
+    before propagating.
     """
     name = Path(urlsplit(url).path).name or "download"
     path = Path(folder) / name
-    digest = hashlib.md5(usedforsecurity=False)
+    if isinstance(checksum, str):
+        checksum = Checksum("md5", checksum)
+    # md5 detects damage, not tampering; saying so keeps FIPS builds of Python from refusing it.
+    weak = checksum is None or checksum.algorithm == "md5"
+    digest = hashlib.new(checksum.algorithm if checksum else "md5", usedforsecurity=not weak)
+    if checksum is not None:
+        digest.update(checksum.prefix)
     done = 0
     try:
         with _open(url, timeout) as response, open(path, "xb") as out:
@@ -118,10 +150,11 @@ def download(
             raise ModelError(
                 f"The download of {url} stopped after {done} of {expected_size} bytes; try again."
             )
-        if expected_md5 is not None and digest.hexdigest() != expected_md5.lower():
+        if checksum is not None and digest.hexdigest() != checksum.expected.lower():
             raise ModelError(
-                f"The file downloaded from {url} has the wrong checksum (md5 "
-                f"{digest.hexdigest()}, expected {expected_md5}); it is damaged, try again later."
+                f"The file downloaded from {url} has the wrong checksum ({checksum.name()} "
+                f"{digest.hexdigest()}, expected {checksum.expected}); it is damaged, try again "
+                "later."
             )
     except BaseException:
         path.unlink(missing_ok=True)
