@@ -1,10 +1,18 @@
-"""The Vosk models on this computer: the known-models table, installs, added folders, the choice.
+"""The speech models on this computer, Vosk and Whisper (CTranslate2): the known-models tables,
+installs, added folders, and the choice of Vosk model.
 
 Layout of the data folder (``$VOICE_COACH_DATA_DIR``, else platformdirs' user data folder):
-``models/vosk/<name>/`` holds models installed or unpacked from an archive;
-``models/added.json`` maps names to model folders the user already had (never copied or deleted);
+``models/vosk/<name>/`` holds Vosk models installed or unpacked from an archive;
+``models/whisper/<name>/`` holds Whisper models installed from their publisher
+(audio_models/whisper_store.py lists, downloads and verifies them);
+``models/added.json`` maps names to model folders the user already had (never copied or deleted):
+Vosk ones under "folders", Whisper ones under "whisper_folders";
 ``models/.partial-<pid>-<random>/`` is an install in progress, renamed into place only once the
-download is verified and the unpacked folder looks like a model, and removed on any failure.
+download is verified and the folder is a model (a Whisper one must load), and removed on any
+failure.
+
+Only Vosk models are ever chosen without being named (``find_vosk_model``); an installed Whisper
+model is used when ``--model`` or ``$VOICE_COACH_VOSK_MODEL`` names it (``find_whisper_model``).
 """
 
 from __future__ import annotations
@@ -27,6 +35,13 @@ import platformdirs
 from audio_models.archive import extract_archive
 from audio_models.download import TIMEOUT, DownloadError, ProgressCallback, download, fetch_json
 from audio_models.errors import ModelError
+from audio_models.whisper_store import (
+    KnownWhisperModel,
+    download_whisper_model,
+    is_whisper_folder,
+    known_whisper_models,
+    whisper_model_problem,
+)
 
 DATA_DIR_VARIABLE = "VOICE_COACH_DATA_DIR"
 MODEL_VARIABLE = "VOICE_COACH_VOSK_MODEL"
@@ -62,13 +77,15 @@ class KnownModel:
 
 @dataclass(frozen=True)
 class InstalledModel:
-    """A model this computer has: ``source`` is "store" (in the data folder) or "folder" (added)."""
+    """A model this computer has: ``source`` is "store" (in the data folder) or "folder" (added);
+    ``kind`` is "vosk" or "whisper"."""
 
     name: str
     path: Path
     source: str
     size: int
     valid: bool
+    kind: str = "vosk"
 
 
 def known_models() -> list[KnownModel]:
@@ -85,6 +102,8 @@ def vosk_model_problem(path: Path) -> str | None:
         return "is not a folder"
     if any(all((path / f).is_file() for f in files) for files in LAYOUTS):
         return None
+    if is_whisper_folder(path):
+        return "holds a Whisper model, not a Vosk one"
     return "has no Vosk model files (am/final.mdl, conf/model.conf and a graph/ folder)"
 
 
@@ -108,7 +127,7 @@ def _stale(folder: Path) -> bool:
 
 
 class ModelStore:
-    """Installs, registers, removes and chooses Vosk models; never prints."""
+    """Installs, registers and removes Vosk and Whisper models, and chooses one; never prints."""
 
     def __init__(self, data_dir: Path | None = None, timeout: float = TIMEOUT) -> None:
         chosen = data_dir or os.environ.get(DATA_DIR_VARIABLE)
@@ -116,29 +135,43 @@ class ModelStore:
         self.data_dir = Path(chosen or default).expanduser()
         self.models_root = self.data_dir / "models"
         self.vosk_dir = self.models_root / "vosk"
+        self.whisper_dir = self.models_root / "whisper"
         self.registry_path = self.models_root / "added.json"
         self.timeout = timeout
 
     def known(self) -> list[KnownModel]:
-        """The known-models table, in order of preference."""
+        """The known Vosk models table, in order of preference."""
         return known_models()
 
-    def installed(self) -> list[InstalledModel]:
-        """Every installed or added model, in the order ``find_vosk_model`` prefers them.
+    def known_whisper(self) -> list[KnownWhisperModel]:
+        """The known Whisper models table, smallest first."""
+        return known_whisper_models()
 
-        Known models come first in table order (the small model first: it loads in about a
+    def installed(self) -> list[InstalledModel]:
+        """Every installed or added model: Vosk ones in the order ``find_vosk_model`` prefers
+        them, then Whisper ones.
+
+        Known models come first in table order (the small Vosk model first: it loads in about a
         second and the coach's few dozen fixed phrases gain little from a bigger graph), then
         the others by name. A model in the data folder hides an added folder of the same name.
         """
         models: dict[str, InstalledModel] = {}
-        if self.vosk_dir.is_dir():
-            for child in sorted(self.vosk_dir.iterdir()):
-                if child.is_dir() and not child.name.startswith("."):
-                    models[child.name] = self._describe(child.name, child, "store")
-        for name, folder in self._registry().items():
-            models.setdefault(name, self._describe(name, Path(folder), "folder"))
-        rank = {known.name: i for i, known in enumerate(known_models())}
-        return sorted(models.values(), key=lambda m: (rank.get(m.name, len(rank)), m.name))
+        for kind, root in (("vosk", self.vosk_dir), ("whisper", self.whisper_dir)):
+            if root.is_dir():
+                for child in sorted(root.iterdir()):
+                    if child.is_dir() and not child.name.startswith("."):
+                        models.setdefault(
+                            child.name, self._describe(child.name, child, "store", kind)
+                        )
+        for kind, folders in self._registry().items():
+            for name, folder in folders.items():
+                models.setdefault(name, self._describe(name, Path(folder), "folder", kind))
+        tables = (known_models(), known_whisper_models())
+        rank = {known.name: i for table in tables for i, known in enumerate(table)}
+        return sorted(
+            models.values(),
+            key=lambda m: (m.kind != "vosk", rank.get(m.name, len(rank)), m.name),
+        )
 
     def get(self, name: str) -> InstalledModel | None:
         """The installed or added model called ``name``, if any."""
@@ -160,23 +193,41 @@ class ModelStore:
         from_environment = os.environ.get(MODEL_VARIABLE)
         if from_environment:
             return self._resolve(from_environment, MODEL_VARIABLE)
-        return next((m.path for m in self.installed() if m.valid), None)
+        return next((m.path for m in self.installed() if m.valid and m.kind == "vosk"), None)
+
+    def find_whisper_model(self, value: str | Path) -> Path | None:
+        """The Whisper model folder ``value`` names (a folder, or an installed or added model's
+        name), or None when it names something else, such as a Vosk model."""
+        path = Path(value).expanduser()
+        if path.exists():
+            return path.resolve() if is_whisper_folder(path) else None
+        model = self.get(str(value))
+        return model.path.resolve() if model is not None and model.kind == "whisper" else None
 
     def install(
         self, name: str, progress: ProgressCallback | None = None, force: bool = False
     ) -> InstalledModel:
         """Download, verify and unpack the known model ``name``; a no-op if already installed.
 
-        The size and md5 come from the publisher's model list, fetched alongside; without it
-        nothing is installed. Any failure (or KeyboardInterrupt) leaves no trace behind.
+        Sizes and checksums come from the publisher's list (Vosk's model list, or the Hugging
+        Face listing of a Whisper model's files), fetched alongside; without it nothing is
+        installed. Any failure (or KeyboardInterrupt) leaves no trace behind.
         """
         spec = next((k for k in known_models() if k.name == name), None)
-        if spec is None:
-            known = ", ".join(k.name for k in known_models())
-            raise ModelError(f"{name} is not a known Vosk model; choose one of: {known}.")
+        whisper = next((k for k in known_whisper_models() if k.name == name), None)
+        if spec is None and whisper is None:
+            known = ", ".join(k.name for k in (*known_models(), *known_whisper_models()))
+            raise ModelError(
+                f"{name} is not a known Vosk model or Whisper model; choose one of: {known}."
+            )
         existing = self.get(name)
         if existing is not None and existing.valid and not force:
             return existing
+        if whisper is not None:
+            with self._partial() as work:
+                download_whisper_model(whisper, work / "model", progress, self.timeout)
+                self._move_into_store(work / "model", work, name, "whisper")
+            return self._describe(name, self.whisper_dir / name, "store", "whisper")
         base = os.environ.get(BASE_URL_VARIABLE) or DEFAULT_BASE_URL
         base = base if base.endswith("/") else base + "/"
         url = spec.url if base == DEFAULT_BASE_URL else base + spec.url.rsplit("/", 1)[-1]
@@ -187,16 +238,27 @@ class ModelStore:
         return self._describe(name, self.vosk_dir / name, "store")
 
     def add(self, path: str | Path, name: str | None = None) -> InstalledModel:
-        """Register a model folder the user has, or unpack a model archive into the store."""
+        """Register a model folder the user has (Vosk or Whisper, told apart by their files), or
+        unpack a Vosk model archive into the store."""
         source = Path(path).expanduser()
         if source.is_dir():
-            self._check(source, f"The folder {source}")
+            kind = "whisper" if is_whisper_folder(source) else "vosk"
+            problem = whisper_model_problem(source) if kind == "whisper" else None
+            if problem:
+                raise ModelError(
+                    f"The folder {source} {problem}; give the whole folder of a converted "
+                    "English-only Whisper model or run `voice-coach models install "
+                    "whisper-base.en`."
+                )
+            if kind == "vosk":
+                self._check(source, f"The folder {source}")
             name = self._new_name(name or source.resolve().name)
-            self._register(name, source.resolve())
-            return self._describe(name, source.resolve(), "folder")
+            self._register(name, source.resolve(), kind)
+            return self._describe(name, source.resolve(), "folder", kind)
         if not source.is_file():
             raise ModelError(
-                f"{source} does not exist; give an unpacked Vosk model folder or a model archive."
+                f"{source} does not exist; give a Vosk or Whisper model folder or a Vosk model "
+                "archive."
             )
         suffix = next((s for s in ARCHIVE_SUFFIXES if source.name.endswith(s)), source.suffix)
         name = self._new_name(name or source.name.removesuffix(suffix))
@@ -220,8 +282,9 @@ class ModelStore:
             raise ModelError(f"No model is named {name}; `voice-coach models list` shows them.")
         return model
 
-    def _describe(self, name: str, path: Path, source: str) -> InstalledModel:
-        return InstalledModel(name, path, source, _disk_size(path), not vosk_model_problem(path))
+    def _describe(self, name: str, path: Path, source: str, kind: str = "vosk") -> InstalledModel:
+        problem = whisper_model_problem(path) if kind == "whisper" else vosk_model_problem(path)
+        return InstalledModel(name, path, source, _disk_size(path), not problem, kind)
 
     def _check(self, path: Path, what: str, fix: str = "") -> None:
         problem = vosk_model_problem(path)
@@ -287,37 +350,51 @@ class ModelStore:
         unpacked = extract_archive(archive, work / "model", cap, label)
         fix = "it is not a Vosk model archive"
         self._check(unpacked, f"The archive {label} unpacks to a folder that", fix)
-        self.vosk_dir.mkdir(parents=True, exist_ok=True)
-        target = self.vosk_dir / name
+        self._move_into_store(unpacked, work, name, "vosk")
+
+    def _move_into_store(self, folder: Path, work: Path, name: str, kind: str) -> None:
+        """Rename a finished model folder into the store in one step: it is whole or absent."""
+        root = self.whisper_dir if kind == "whisper" else self.vosk_dir
+        root.mkdir(parents=True, exist_ok=True)
+        target = root / name
         if target.exists():  # only with install --force or over a broken copy
             os.rename(target, work / "old")
-        os.rename(unpacked, target)
-        if name in self._registry():
+        os.rename(folder, target)
+        if any(name in folders for folders in self._registry().values()):
             self._register(name, None)
 
-    def _registry(self) -> dict[str, str]:
+    def _registry(self) -> dict[str, dict[str, str]]:
+        """The added folders by kind: {"vosk": {name: folder}, "whisper": {name: folder}}."""
         try:
             data = json.loads(self.registry_path.read_text("utf-8"))
         except FileNotFoundError:
-            return {}
+            return {"vosk": {}, "whisper": {}}
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
             data = None
-        folders = data.get("folders") if isinstance(data, dict) else None
-        if not isinstance(folders, dict) or not all(isinstance(v, str) for v in folders.values()):
-            raise ModelError(
-                f"The list of added models {self.registry_path} is damaged; delete it and add your "
-                "model folders again with `voice-coach models add PATH`."
-            )
-        return folders
+        data = data if isinstance(data, dict) else {}
+        # Whisper folders have a key of their own: a version of voice-coach from before Whisper
+        # models ignores it rather than trying them as Vosk models.
+        kinds = {"vosk": data.get("folders"), "whisper": data.get("whisper_folders", {})}
+        for folders in kinds.values():
+            if not isinstance(folders, dict) or not all(
+                isinstance(v, str) for v in folders.values()
+            ):
+                raise ModelError(
+                    f"The list of added models {self.registry_path} is damaged; delete it and add "
+                    "your model folders again with `voice-coach models add PATH`."
+                )
+        return kinds
 
-    def _register(self, name: str, folder: Path | None) -> None:
+    def _register(self, name: str, folder: Path | None, kind: str = "vosk") -> None:
         """Record (or, with None, forget) an added folder; written whole, then renamed."""
-        folders = self._registry()
-        folders.pop(name, None)
+        kinds = self._registry()
+        for folders in kinds.values():
+            folders.pop(name, None)
         if folder is not None:
-            folders[name] = str(folder)
+            kinds[kind][name] = str(folder)
         self.models_root.mkdir(parents=True, exist_ok=True)
-        text = json.dumps({"version": 1, "folders": folders}, indent=2, sort_keys=True)
+        document = {"version": 1, "folders": kinds["vosk"], "whisper_folders": kinds["whisper"]}
+        text = json.dumps(document, indent=2, sort_keys=True)
         temporary = self.registry_path.with_name(f".added-{os.getpid()}.json")
         temporary.write_text(text + "\n", "utf-8")
         os.replace(temporary, self.registry_path)

@@ -92,6 +92,7 @@ class WhisperModel:
 
     def __init__(self, path: str | os.PathLike[str] | None = None, threads: int = THREADS):
         folder = Path(path) if path is not None else default_model_path()
+        self.path = folder
         missing = [name for name in MODEL_FILES if not (folder / name).is_file()]
         if missing:
             raise ModelError(
