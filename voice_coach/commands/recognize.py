@@ -38,7 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="auto",
         help="speech engine (default: auto = an installed Vosk model, else Whisper tiny.en)",
     )
-    parser.add_argument("--model", metavar="PATH", help="a Vosk model folder")
+    parser.add_argument(
+        "--model", metavar="PATH", help="a Vosk or Whisper model folder, or its name"
+    )
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument("files", nargs="+", metavar="FILE")
     parser.set_defaults(run=run)

@@ -39,7 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=None, help="seed for the coach's wording")
     voice = parser.add_argument_group("voice (overrides the config file)")
     voice.add_argument("--engine", choices=ENGINES, default=None, help="speech recognizer")
-    voice.add_argument("--model", default=None, metavar="PATH", help="a Vosk model folder")
+    voice.add_argument(
+        "--model", default=None, metavar="PATH", help="a Vosk or Whisper model folder, or its name"
+    )
     voice.add_argument("--voice", default=None, help="synthesizer voice (see `voice-coach doctor`)")
     low, high = RATE_RANGE
     voice.add_argument(
