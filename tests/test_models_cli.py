@@ -43,7 +43,7 @@ def test_list_with_nothing_installed_shows_the_known_models(data_dir, capsys):
     assert main(["models", "list"]) == 0
     out = capsys.readouterr().out
     assert SMALL in out and LGRAPH in out and "41.2 MB" in out
-    assert "No model installed." in out and "Used by `--engine vosk`: none" in out
+    assert "No Vosk model installed." in out and "Used by `--engine vosk`: none" in out
     assert not data_dir.exists()  # listing creates nothing
 
 

@@ -17,7 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "doctor",
         help="check audio devices, voices, recognizers and models",
-        description="Report audio devices, speech voices, recognizer engines and Vosk models.",
+        description="Report audio devices, speech voices, recognizer engines and models.",
     )
     parser.add_argument(
         "--listen",
@@ -126,7 +126,8 @@ def _models() -> int:
         print(f"  {error}")
         return 1
     broken = 0
-    for model in installed:
+    vosk = [model for model in installed if model.kind == "vosk"]
+    for model in vosk:
         mark = " (used by --engine auto)" if chosen and model.path == chosen else ""
         state = "" if model.valid else " - MISSING OR DAMAGED"
         print(f"  {model.name}: {model.path}{state}{mark}")
@@ -135,9 +136,17 @@ def _models() -> int:
             print(
                 f"    --engine auto skips it; `voice-coach models remove {model.name}` forgets it."
             )
-    if not installed:
+    if not vosk:
         print("  none installed; --engine auto uses Whisper tiny.en. Install one with")
         print("  `voice-coach models install vosk-model-small-en-us-0.15`.")
+    whisper = [model for model in installed if model.kind == "whisper"]
+    if whisper:
+        print("Whisper models (each runs when named: --model NAME):")
+    for model in whisper:
+        print(f"  {model.name}: {model.path}{'' if model.valid else ' - MISSING OR DAMAGED'}")
+        if not model.valid:
+            broken += 1
+            print(f"    `voice-coach models remove {model.name}` forgets it.")
     return broken
 
 

@@ -1,15 +1,17 @@
-"""`voice-coach models`: list, install, add, remove and locate Vosk speech models."""
+"""`voice-coach models`: list, install, add, remove and locate speech models, Vosk and Whisper
+(CTranslate2 format)."""
 
 from __future__ import annotations
 
 import argparse
 import functools
+import os
 import sys
 from collections.abc import Callable
 from typing import TextIO
 
 from audio_models.errors import AudioModelsError
-from audio_models.model_store import MODEL_VARIABLE, ModelStore
+from audio_models.model_store import MODEL_VARIABLE, InstalledModel, ModelStore
 
 MB = 1e6
 
@@ -18,8 +20,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``models`` subcommand and its own subcommands."""
     parser = subparsers.add_parser(
         "models",
-        help="list, install, add or remove Vosk speech models",
-        description="Manage the Vosk models the `--engine vosk` recognizer can use.",
+        help="list, install, add or remove speech models (Vosk and Whisper)",
+        description=(
+            "Manage the Vosk models `--engine vosk` (and auto) can use, and Whisper models "
+            "(CTranslate2 format), which run when named with --model NAME."
+        ),
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     actions.add_parser("list", help="known and installed models").set_defaults(run=run_list)
@@ -28,15 +33,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     install.add_argument("--force", action="store_true", help="reinstall even if installed")
     install.set_defaults(run=run_install)
     add = actions.add_parser("add", help="use a model folder or archive you already have")
-    add.add_argument("path", metavar="PATH", help="an unpacked model folder or a .zip/.tar.gz")
+    add.add_argument(
+        "path", metavar="PATH", help="a Vosk or Whisper model folder, or a Vosk .zip/.tar.gz"
+    )
     add.add_argument("--name", help="the name to list it under (default: from PATH)")
     add.set_defaults(run=run_add)
     remove = actions.add_parser("remove", help="delete an installed model, or forget a folder")
     remove.add_argument("name", metavar="NAME")
     remove.set_defaults(run=run_remove)
-    path = actions.add_parser("path", help="print a model's folder (default: the one in use)")
+    path = actions.add_parser("path", help="print a model's folder (default: the Vosk one in use)")
     path.add_argument("name", metavar="NAME", nargs="?")
-    path.add_argument("--model", metavar="PATH", help="a model folder that overrides the others")
+    path.add_argument(
+        "--model", metavar="PATH", help="a Vosk model folder that overrides the others"
+    )
     path.set_defaults(run=run_path)
 
 
@@ -98,9 +107,23 @@ def _size(size: int) -> str:
     return f"{size / MB:.1f} MB"
 
 
+def _print_installed(kind: str, models: list[InstalledModel], store: ModelStore) -> None:
+    print(
+        f"Installed {kind} models (in {store.models_root}):"
+        if models
+        else f"No {kind} model installed."
+    )
+    for model in models:
+        origin = "added folder" if model.source == "folder" else "data folder"
+        state = "" if model.valid else "  (not a usable model now)"
+        print(f"  {model.name:<30} {_size(model.size):>9}  {origin:<12}  {model.path}{state}")
+
+
 @_guarded
 def run_list(args: argparse.Namespace) -> int:
-    """Print the known models and the installed ones, and which one Vosk would use."""
+    """Print the known and installed models of each kind, and which ones the engines use."""
+    from voice_coach.engines import auto_choice
+
     store = ModelStore()
     installed = store.installed()
     have = {model.name for model in installed}
@@ -108,17 +131,30 @@ def run_list(args: argparse.Namespace) -> int:
     for known in store.known():
         status = "installed" if known.name in have else "-"
         print(f"  {known.name:<30} {_size(known.size):>9}  {status:<9}  {known.description}")
-    print(f"Installed models (in {store.models_root}):" if installed else "No model installed.")
-    for model in installed:
-        origin = "added folder" if model.source == "folder" else "data folder"
-        state = "" if model.valid else "  (not a usable model now)"
-        print(f"  {model.name:<30} {_size(model.size):>9}  {origin:<12}  {model.path}{state}")
+    _print_installed("Vosk", [m for m in installed if m.kind == "vosk"], store)
+    print("Known Whisper models, CTranslate2 format (install the same way; sizes approximate):")
+    for known in store.known_whisper():
+        status = "installed" if known.name in have else "-"
+        size = "~" + _size(known.size)
+        print(f"  {known.name:<30} {size:>9}  {status:<9}  {known.description}")
+    _print_installed("Whisper", [m for m in installed if m.kind == "whisper"], store)
+    named = os.environ.get(MODEL_VARIABLE)
+    if named and store.find_whisper_model(named) is not None:
+        chosen = f"none ({MODEL_VARIABLE} names a Whisper model)"
+    else:
+        try:
+            chosen = store.find_vosk_model() or "none"
+        except AudioModelsError as error:
+            chosen = "none"
+            print(f"voice-coach: {error}", file=sys.stderr)
+    print(f"Used by `--engine vosk`: {chosen}")
     try:
-        chosen = store.find_vosk_model()
-    except AudioModelsError as error:
-        chosen = None
-        print(f"voice-coach: {error}", file=sys.stderr)
-    print(f"Used by `--engine vosk`: {chosen or 'none'}")
+        auto = auto_choice()
+    except AudioModelsError:  # the same problem as just above, said once
+        auto = f"nothing until {MODEL_VARIABLE} names a model"
+    if any(m.kind == "whisper" for m in installed) and not auto.startswith("Whisper, "):
+        auto += "; an installed Whisper model runs only when named (--model NAME)"
+    print(f"Used by `--engine auto`: {auto}")
     return 0
 
 
@@ -136,7 +172,13 @@ def run_install(args: argparse.Namespace) -> int:
     finally:
         bar.finish()
     print(f"Installed {model.name} in {model.path} ({_size(model.size)}).")
+    _whisper_note(model)
     return 0
+
+
+def _whisper_note(model: InstalledModel) -> None:
+    if model.kind == "whisper":
+        print(f"Use it with `--model {model.name}`; `--engine auto` alone does not pick it.")
 
 
 @_guarded
@@ -145,6 +187,7 @@ def run_add(args: argparse.Namespace) -> int:
     model = ModelStore().add(args.path, name=args.name)
     if model.source == "folder":
         print(f"Added {model.name}: the folder {model.path} is used in place.")
+        _whisper_note(model)
     else:
         print(f"Added {model.name}: unpacked into {model.path} ({_size(model.size)}).")
     return 0
