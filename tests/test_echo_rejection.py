@@ -131,6 +131,7 @@ def test_without_the_gate_pocketsphinx_fuses_stop_with_the_numbers_and_loses_it(
 
 
 ECHO_DELAY = 0.12  # seconds from the speaker's clock to the microphone's: beyond the filter
+COACH_VOICE, COACH_WPM = "gmw/en", 200  # the session's default voice and rate (audio_models/tts.py)
 COACH_LINES = (
     "Place the ball between your spine and the right shoulder blade.",
     "Roll slowly up and down along the edge of the shoulder blade, and breathe out as you sink in.",
@@ -142,15 +143,18 @@ def coach_with_words_over_it(
 ) -> tuple[np.ndarray, np.ndarray, list[Playback]]:
     """(microphone, speaker signal, playbacks): two coach lines, ``word`` said over the second.
 
-    The microphone hears the speaker late, quieter and with a short room tail, plus hiss.
+    The microphone hears the speaker late, quieter and with a short room tail, plus hiss. The
+    coach's lines come from a fresh espeak-ng process, as the user's word does: the library
+    the session speaks with (pyttsx3's espeak-ng, one per process) renders a sentence a little
+    differently depending on what it rendered before, so this test's audio, and its outcome,
+    depended on which tests had run before it in the same process.
     """
-    synth = Pyttsx3Synthesizer()
     rate = 16_000
     played, pieces, at = [], [], 0.5
     speaker = np.zeros(int(0.5 * rate))
     for text in COACH_LINES:
-        clip = synth.render(text)
-        samples = np.frombuffer(to_recognizer_pcm(clip.samples, clip.rate), dtype=np.int16)
+        voice = speech(text, COACH_VOICE, COACH_WPM).astype(np.float32) / 32768
+        samples = np.frombuffer(to_recognizer_pcm(voice, ESPEAK_RATE), dtype=np.int16)
         pieces.append(samples.astype(np.float64))
         played.append(Playback(text, at, at + len(samples) / rate))
         at += len(samples) / rate + 0.8
