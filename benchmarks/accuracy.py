@@ -35,6 +35,7 @@ from intents.matcher import IntentMatcher
 CHUNK = SAMPLE_RATE // 10 * 2  # 0.1 s of s16 audio, a typical microphone block
 REJECTED = "(none)"
 REAL = "real"
+NEVER_ASKED = ("stop", "pain", "numbness")  # as the coach: urgent words are acted on or not
 
 _recognizer = None
 
@@ -74,6 +75,15 @@ def heard_intent(matcher: IntentMatcher, finals) -> tuple[str | None, str]:
         if text and (intent := matcher.match(text).intent):
             return intent, text
     return None, " | ".join(text for text, *_ in finals if text)
+
+
+def asked_about(matcher: IntentMatcher, finals) -> tuple[str, ...]:
+    """What the coach would ask about when nothing was heard: the near misses (no urgent ones,
+    which it never asks about) of the first transcript."""
+    for text, *_ in finals:
+        if text:
+            return tuple(i for i in matcher.match(text).near if i not in NEVER_ASKED)
+    return ()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -155,6 +165,9 @@ def report(jobs, results, splits, args) -> None:
         cell = table[(item.split, condition)]
         kind = "cmd" if item.intent else "non"
         cell[kind] += 1
+        asked = asked_about(matcher, finals) if got is None else ()
+        cell[f"{kind}_asked"] += bool(asked)
+        cell["cmd_asked_right"] += item.intent is not None and item.intent in asked
         if got == item.intent:
             cell[f"{kind}_ok"] += 1
             continue
@@ -162,15 +175,19 @@ def report(jobs, results, splits, args) -> None:
         errors.append(f"  {item.split:7} {condition:11} {item.voice:18} {item.rate} "
                       f"{item.text!r} ({item.intent}) -> {got} {text!r}")  # fmt: skip
 
-    print(f"{'split':8} {'condition':12} {'commands':>8} {'accuracy':>9} "
-          f"{'non-cmds':>8} {'false acc':>9}")  # fmt: skip
+    # "+asked": commands not heard that the coach asks about by name ("Harder?"), so a "yes"
+    # settles them; "asked": non-commands that get such a question.
+    print(f"{'split':8} {'condition':12} {'commands':>8} {'accuracy':>9} {'+asked':>7} "
+          f"{'non-cmds':>8} {'false acc':>9} {'asked':>6}")  # fmt: skip
     for split in splits:
         for condition in devset.CONDITIONS:
             cell = table[(split, condition)]
             accuracy = cell["cmd_ok"] / max(1, cell["cmd"])
+            rescued = cell["cmd_asked_right"] / max(1, cell["cmd"])
             false_accepts = 1 - cell["non_ok"] / max(1, cell["non"])
-            print(f"{split:8} {condition:12} {cell['cmd']:8} {accuracy:9.1%} "
-                  f"{cell['non']:8} {false_accepts:9.1%}")  # fmt: skip
+            asked = cell["non_asked"] / max(1, cell["non"])
+            print(f"{split:8} {condition:12} {cell['cmd']:8} {accuracy:9.1%} {rescued:7.1%} "
+                  f"{cell['non']:8} {false_accepts:9.1%} {asked:6.1%}")  # fmt: skip
         oracle = Counter(
             matcher.match(text).intent == intent for text, intent in devset.sentences(split)
         )
@@ -192,8 +209,8 @@ def report_real(jobs, results, used, splits, args) -> None:
     non-commands accepted, and the CPU time each clip took to decode."""
     matcher = IntentMatcher()
     print(f"\nreal recordings ({realspeech.ROOT}), speakers split by a hash of their id")
-    print(f"{'split':8} {'commands':>8} {'heard':>7} {'stop':>9} {'non-cmds':>8} "
-          f"{'accepted':>8} {'clip CPU median/p95':>20}")  # fmt: skip
+    print(f"{'split':8} {'commands':>8} {'heard':>7} {'+asked':>7} {'stop':>9} {'non-cmds':>8} "
+          f"{'accepted':>8} {'asked':>6} {'clip CPU median/p95':>20}")  # fmt: skip
     errors = []
     for split in splits:
         cell: Counter = Counter()
@@ -209,6 +226,9 @@ def report_real(jobs, results, used, splits, args) -> None:
             ok = got == clip.intent
             cell[f"{kind}_ok"] += ok
             cell["stop_ok"] += ok and clip.intent == "stop"
+            asked = asked_about(matcher, finals) if got is None else ()
+            cell[f"{kind}_asked"] += bool(asked)
+            cell["cmd_asked_right"] += clip.intent is not None and clip.intent in asked
             if not ok:
                 errors.append(f"  {split:7} {clip.file:22} {clip.speaker:16} {clip.words!r} "
                               f"({clip.intent}) -> {got} {text!r}")  # fmt: skip
@@ -216,8 +236,10 @@ def report_real(jobs, results, used, splits, args) -> None:
         accepted = 1 - cell["non_ok"] / max(1, cell["non"])
         stop = f"{cell['stop_ok']}/{cell['stop']}"
         p50, p95 = (np.percentile(times, q) * 1000 for q in (50, 95)) if times else (0, 0)
-        print(f"{split:8} {cell['cmd']:8} {heard:7.1%} {stop:>9} {cell['non']:8} "
-              f"{accepted:8.1%} {p50:11.0f} / {p95:.0f} ms")  # fmt: skip
+        rescued = cell["cmd_asked_right"] / max(1, cell["cmd"])
+        asked = cell["non_asked"] / max(1, cell["non"])
+        print(f"{split:8} {cell['cmd']:8} {heard:7.1%} {rescued:7.1%} {stop:>9} {cell['non']:8} "
+              f"{accepted:8.1%} {asked:6.1%} {p50:11.0f} / {p95:.0f} ms")  # fmt: skip
     if args.errors:
         print("\nreal errors")
         print("\n".join(errors))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -48,6 +48,8 @@ class Catalog:
 
     intents: tuple[Intent, ...]
     language: Language
+    # "yes" and "no" to the phrases that say them: answers to the coach's questions, no intents.
+    answers: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def names(self) -> list[str]:
         """Intent names in catalog order."""
@@ -150,4 +152,22 @@ def _parse(data: dict, source: str) -> Catalog:
         )
     if not intents:
         raise CatalogError(f"{source}: no [intents.*] tables")
-    return Catalog(intents=tuple(intents), language=Language(**lists))
+    return Catalog(
+        intents=tuple(intents), language=Language(**lists), answers=_answers(data, source)
+    )
+
+
+def _answers(data: dict, source: str) -> dict[str, tuple[str, ...]]:
+    table = data.get("answers", {})
+    if not isinstance(table, dict) or set(table) - {"yes", "no"}:
+        raise CatalogError(f"{source}: [answers] may only hold the lists yes and no")
+    answers = {}
+    for name, templates in table.items():
+        if not isinstance(templates, list) or not all(isinstance(t, str) for t in templates):
+            raise CatalogError(f"{source}: [answers] {name} must be a list of strings")
+        try:
+            phrases = [" ".join(words(s)) for t in templates for s in expand(t.lower())]
+        except TemplateError as error:
+            raise CatalogError(f"{source}: [answers] {name}: {error}") from error
+        answers[name] = tuple(dict.fromkeys(p for p in phrases if p))
+    return answers

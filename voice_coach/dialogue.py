@@ -72,6 +72,8 @@ class Coach(IntentHandlers):
         # clock, the welcome and the first spot), and "repeat" replayed all of it.
         self._instruction_open = False
         self._last_reprompt = -REPROMPT_INTERVAL
+        # The commands the coach asked about when unsure ("Softer or next spot?"), and when.
+        self._question: tuple[tuple[str, ...], float] | None = None
         self._out: list[Action] = []
 
     # ----------------------------------------------------------------- public interface
@@ -96,7 +98,7 @@ class Coach(IntentHandlers):
         if isinstance(event, SpeechQueued):
             self._make_room_for_speech(event.until)
         elif isinstance(event, Heard) and not self.finished:
-            self._heard(event.intent, at)
+            self._heard(event.intent, at, event.near, event.answer)
         elif isinstance(event, Heard) and event.intent == "pain":
             self._say(self.lines.say("pain", ball=self._ball), at, LineKind.ALERT)
         elif isinstance(event, Heard) and event.intent == "numbness":

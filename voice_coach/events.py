@@ -28,12 +28,18 @@ class SessionStarted:
 
 @dataclass(frozen=True)
 class Heard:
-    """The user said something; ``intent`` is None when it matched no command."""
+    """The user said something; ``intent`` is None when it matched no command.
+
+    Without an intent, ``near`` names the commands it nearly was (best first, at most two),
+    and ``answer`` is "yes" or "no" when it was nothing but that.
+    """
 
     intent: str | None
     text: str
     at: float
     confidence: float = 1.0
+    near: tuple[str, ...] = ()
+    answer: str | None = None
 
 
 @dataclass(frozen=True)

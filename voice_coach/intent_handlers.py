@@ -54,15 +54,59 @@ PAINS_ON_A_SPOT_TO_OFFER_END = 2
 PAINS_IN_A_SESSION_TO_OFFER_END = 3
 
 
+# Near misses are asked about, never guessed; urgent commands are never asked about: they are
+# acted on when heard, and a question would only stand between the user and the stop.
+NEVER_ASKED = frozenset({"stop", "pain", "numbness", "help"})
+QUESTION_WINDOW = 10.0  # seconds a question stays open for a yes or a no
+
+
 class IntentHandlers:
     """What the coach does on each intent; ``self`` is always a ``Coach``."""
 
-    def _heard(self: Coach, intent: str | None, at: float) -> None:
+    def _heard(
+        self: Coach,
+        intent: str | None,
+        at: float,
+        near: tuple[str, ...] = (),
+        answer: str | None = None,
+    ) -> None:
+        question, self._question = self._question, None
+        options = question[0] if question and at - question[1] <= QUESTION_WINDOW else ()
+        if intent is None and options and answer == "no":
+            self._reply("question_dropped", at)
+            return
+        if intent is None and options and answer == "yes":
+            if len(options) > 1:  # "yes" to "softer or next spot?" says neither
+                self._ask(options, at)
+                return
+            intent = options[0]
+        if intent is None and answer is not None and self._offering_end:
+            # "Shall we end the session here?" is a yes-or-no question too.
+            intent = "stop" if answer == "yes" else "next_spot"
+        elif intent is None and answer is not None:
+            return  # "yeah" to a cue, nothing asked: an acknowledgement, not a miss
+        if intent is None and self._ask(near, at):
+            return
         handler = getattr(self, f"_on_{intent}", None) if intent else None
         if handler is None:
             self._on_unknown(at)
         else:
             handler(at)
+
+    def _ask(self: Coach, near: tuple[str, ...], at: float) -> bool:
+        """Ask about the near misses that make sense now; False when there are none."""
+        mode = "paused" if self.paused else "end_offer" if self._offering_end else self.mode
+        allowed = HELP_BY_MODE.get(mode, HELP_BY_MODE[SPOT])
+        options = tuple(i for i in near if i in allowed and i not in NEVER_ASKED)
+        if not options:
+            return False
+        self._question = (options, at)
+        names = [SPOKEN_COMMANDS[i] for i in options]
+        if len(names) == 1:
+            self._reply("ask_one", at, command=names[0].capitalize())
+        else:
+            self._reply("ask_two", at, first=names[0].capitalize(), second=names[1])
+        return True
 
     def _on_unknown(self: Coach, at: float) -> None:
         if at - self._last_reprompt >= REPROMPT_INTERVAL:

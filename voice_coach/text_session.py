@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TextIO
 
-from intents.matcher import IntentMatcher
+from intents.matcher import IntentMatch, IntentMatcher
 from voice_coach.clock import MonotonicClock, VirtualClock
 from voice_coach.dialogue import Coach
 from voice_coach.events import Action, Heard, Say, SessionStarted, Tick
@@ -139,8 +139,15 @@ class TextSession:
         if not line.text:
             return
         match = self.matcher.match(line.text)
-        print(f"{format_time(at)} you: {line.text} -> {match.intent or 'none'}", file=self.out)
-        heard = Heard(intent=match.intent, text=line.text, at=at, confidence=match.confidence)
+        print(f"{format_time(at)} you: {line.text} -> {heard_as(match)}", file=self.out)
+        heard = Heard(
+            intent=match.intent,
+            text=line.text,
+            at=at,
+            confidence=match.confidence,
+            near=match.near,
+            answer=match.answer,
+        )
         self._show(self.coach.handle(heard))
 
     def _show(self, actions: list[Action]) -> None:
@@ -151,6 +158,17 @@ class TextSession:
 
     def _note(self, text: str) -> None:
         print(f"voice-coach: {text}", file=self.err, flush=True)
+
+
+def heard_as(match: IntentMatch | None) -> str:
+    """How a transcript's meaning is shown: the intent, an answer, or the near misses."""
+    if match is None:
+        return "none"
+    if match.intent:
+        return match.intent
+    if match.answer:
+        return match.answer
+    return f"none (nearly {' or '.join(match.near)})" if match.near else "none"
 
 
 def _read_into(lines: Iterable[str], inbox: queue.Queue) -> None:

@@ -27,7 +27,7 @@ from voice_coach.events import (
 )
 from voice_coach.listener import Utterance
 from voice_coach.speech_output import SpeechOutput
-from voice_coach.text_session import format_time
+from voice_coach.text_session import format_time, heard_as
 from voice_coach.watchdog import DeviceWatchdog
 
 POLL = 0.25  # the loop wakes at least this often, for the watchdog
@@ -158,11 +158,18 @@ class VoiceSession:
             intent, confidence = verdict.intent, 1.0
         now = self.clock.now()
         shown = utterance.text or "(not understood)"
-        self._print(f"{format_time(now)} you: {shown} -> {intent or 'none'}")
+        self._print(f"{format_time(now)} you: {shown} -> {intent or heard_as(match)}")
         self.log.heard.append((utterance, intent))
         if intent is not None:
             self.output.barge_in()
-        heard = Heard(intent=intent, text=utterance.text, at=now, confidence=confidence)
+        heard = Heard(
+            intent=intent,
+            text=utterance.text,
+            at=now,
+            confidence=confidence,
+            near=match.near if match and intent is None else (),
+            answer=match.answer if match and intent is None else None,
+        )
         playbacks = self._perform(self.coach.handle(heard))
         if intent is not None and playbacks:
             self.log.replies.append((utterance, playbacks[0].start))
