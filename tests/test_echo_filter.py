@@ -69,7 +69,7 @@ def test_the_same_word_heard_while_the_coach_says_it_is_echo():
     assert not judge("stop now", "stop", 0.0, 0.6, [STOP_ON]).accept
 
 
-@pytest.mark.parametrize("text", ["ah ouch", "stop now", "that hurts"])
+@pytest.mark.parametrize("text", ["ah ouch", "stop now", "that hurts", "it's ah ouch"])
 def test_short_urgent_phrases_over_the_coach_are_obeyed(text):
     intent = "stop" if "stop" in text else "pain"
     assert judge(text, intent, 1.2, 1.8, [BREATHE]).accept

@@ -42,7 +42,9 @@ URGENT_WORDS = (
 # are neither. Once the coach's voice is cancelled, a bare "ow" is the user.
 URGENT_CORE = frozenset({"stop", "ouch", "owie", "hurts", "pain", "argh"}) | NUMB_WORDS
 URGENT_CORE_CANCELLED = URGENT_CORE | {"ow"}
-URGENT_MAX_WORDS = 3
+# Words once spelled out: "it's ah ouch" (PocketSphinx's transcript of a user's "ouch" over
+# the coach in a fresh-clone test run, all five tries lost at 3) is four.
+URGENT_MAX_WORDS = 4
 # What an urgent core word found inside the coach's echo means.
 URGENT_INTENT = (
     {"stop": "stop"}
