@@ -31,11 +31,11 @@ import realspeech
 from audio_models.recognizer import SAMPLE_RATE
 from intents.catalog import default_catalog
 from intents.matcher import IntentMatcher
+from voice_coach.intent_handlers import NEVER_ASKED
 
 CHUNK = SAMPLE_RATE // 10 * 2  # 0.1 s of s16 audio, a typical microphone block
 REJECTED = "(none)"
 REAL = "real"
-NEVER_ASKED = ("stop", "pain", "numbness")  # as the coach: urgent words are acted on or not
 
 _recognizer = None
 
@@ -78,8 +78,8 @@ def heard_intent(matcher: IntentMatcher, finals) -> tuple[str | None, str]:
 
 
 def asked_about(matcher: IntentMatcher, finals) -> tuple[str, ...]:
-    """What the coach would ask about when nothing was heard: the near misses (no urgent ones,
-    which it never asks about) of the first transcript."""
+    """What the coach would ask about when nothing was heard: the near misses of the first
+    transcript, less those it never asks about (urgent ones, help)."""
     for text, *_ in finals:
         if text:
             return tuple(i for i in matcher.match(text).near if i not in NEVER_ASKED)

@@ -95,8 +95,7 @@ class IntentHandlers:
 
     def _ask(self: Coach, near: tuple[str, ...], at: float) -> bool:
         """Ask about the near misses that make sense now; False when there are none."""
-        mode = "paused" if self.paused else "end_offer" if self._offering_end else self.mode
-        allowed = HELP_BY_MODE.get(mode, HELP_BY_MODE[SPOT])
+        allowed = HELP_BY_MODE.get(self._help_mode(), HELP_BY_MODE[SPOT])
         options = tuple(i for i in near if i in allowed and i not in NEVER_ASKED)
         if not options:
             return False
@@ -296,9 +295,14 @@ class IntentHandlers:
         for text in self._last_instruction:
             self._say(text, at, LineKind.REPLY)
 
+    def _help_mode(self: Coach) -> str:
+        """The key of HELP_BY_MODE for what the coach is doing now."""
+        return "paused" if self.paused else "end_offer" if self._offering_end else self.mode
+
     def _on_help(self: Coach, at: float) -> None:
-        mode = "paused" if self.paused else "end_offer" if self._offering_end else self.mode
-        names = [SPOKEN_COMMANDS[i] for i in HELP_BY_MODE.get(mode, HELP_BY_MODE[SPOT])]
+        names = [
+            SPOKEN_COMMANDS[i] for i in HELP_BY_MODE.get(self._help_mode(), HELP_BY_MODE[SPOT])
+        ]
         commands = ", ".join(names[:-1]) + f", or {names[-1]}"
         self._reply("help", at, commands=commands)
         self._say(
