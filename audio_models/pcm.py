@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import soxr
 
-from audio_models.recognizer import SAMPLE_RATE
+from audio_models.recognizers.protocol import SAMPLE_RATE
 
 
 def to_mono(samples: np.ndarray) -> np.ndarray:

@@ -28,10 +28,10 @@ import devset
 import numpy as np
 import realspeech
 
-from audio_models.recognizer import SAMPLE_RATE
+from audio_models.recognizers.protocol import SAMPLE_RATE
 from intents.catalog import default_catalog
 from intents.matcher import IntentMatcher
-from voice_coach.intent_handlers import NEVER_ASKED
+from voice_coach.core.transitions import NEVER_ASKED
 
 CHUNK = SAMPLE_RATE // 10 * 2  # 0.1 s of s16 audio, a typical microphone block
 REJECTED = "(none)"
@@ -42,7 +42,7 @@ _recognizer = None
 
 def make(engine: str, model: str | None):
     """The recognizer under test, built from the catalog as a session builds it."""
-    from voice_coach.engines import make_recognizer
+    from voice_coach.runtime.engines import make_recognizer
 
     return make_recognizer(engine, default_catalog(), model)
 
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     splits = devset.SPLITS if args.split == "both" else (args.split,)
 
     if args.full_window:
-        from audio_models import whisper_model
+        from audio_models.recognizers import whisper_model
 
         whisper_model.WINDOW = 30.0
     items = []

@@ -21,17 +21,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from audio_models.microphone import Microphone
-from audio_models.recognizer import SAMPLE_RATE
-from audio_models.recognizer_process import ProcessRecognizer
-from audio_models.speaker import Playback, Speaker
+from audio_models.devices.microphone import Microphone
+from audio_models.devices.speaker import Playback, Speaker
+from audio_models.recognizers.protocol import SAMPLE_RATE
+from audio_models.recognizers.recognizer_process import ProcessRecognizer
 from audio_models.tts import Clip, Pyttsx3Synthesizer, trim
 from intents.catalog import default_catalog
 from intents.matcher import IntentMatcher
-from voice_coach.echo_filter import judge
-from voice_coach.engines import make_recognizer
-from voice_coach.listener import Listener, Utterance
-from voice_coach.routine import load_routine
+from voice_coach.core.routine import load_routine
+from voice_coach.runtime.echo_filter import judge
+from voice_coach.runtime.engines import make_recognizer
+from voice_coach.runtime.listener import Listener, Utterance
 
 # `--engine NAME` compares another recognizer; the default is the one sessions use.
 ENGINE = sys.argv[sys.argv.index("--engine") + 1] if "--engine" in sys.argv else "auto"

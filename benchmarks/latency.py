@@ -18,20 +18,20 @@ from pathlib import Path
 
 import numpy as np
 
-from audio_models.microphone import Microphone
-from audio_models.recognizer import SAMPLE_RATE
-from audio_models.recognizer_process import ProcessRecognizer
-from audio_models.speaker import Speaker
+from audio_models.devices.microphone import Microphone
+from audio_models.devices.speaker import Speaker
+from audio_models.recognizers.protocol import SAMPLE_RATE
+from audio_models.recognizers.recognizer_process import ProcessRecognizer
 from audio_models.tts import Clip, Pyttsx3Synthesizer, trim
 from intents.catalog import default_catalog
-from voice_coach.clock import MonotonicClock
-from voice_coach.dialogue import Coach
-from voice_coach.engines import make_recognizer
-from voice_coach.lines import NUMBER_WORDS, default_table
-from voice_coach.listener import Listener, Utterance
-from voice_coach.routine import load_routine
-from voice_coach.speech_output import SpeechOutput
-from voice_coach.voice_session import VoiceSession
+from voice_coach.core.coach import Coach
+from voice_coach.core.lines import NUMBER_WORDS, default_table
+from voice_coach.core.routine import load_routine
+from voice_coach.runtime.clock import MonotonicClock
+from voice_coach.runtime.engines import make_recognizer
+from voice_coach.runtime.listener import Listener, Utterance
+from voice_coach.runtime.speech_output import SpeechOutput
+from voice_coach.runtime.voice_session import VoiceSession
 
 # `--engine NAME` compares another recognizer; the default is the one sessions use.
 ENGINE = sys.argv[sys.argv.index("--engine") + 1] if "--engine" in sys.argv else "auto"

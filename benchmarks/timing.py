@@ -12,14 +12,14 @@ import time
 
 import numpy as np
 
-from audio_models.microphone import Microphone
+from audio_models.devices.microphone import Microphone
+from audio_models.devices.speaker import Speaker
 from audio_models.pcm import resample
-from audio_models.speaker import Speaker
 from audio_models.tts import Pyttsx3Synthesizer
-from voice_coach.clock import MonotonicClock
-from voice_coach.events import StartCountdown
-from voice_coach.lines import NUMBER_WORDS
-from voice_coach.speech_output import SpeechOutput
+from voice_coach.core.events import StartCountdown
+from voice_coach.core.lines import NUMBER_WORDS
+from voice_coach.runtime.clock import MonotonicClock
+from voice_coach.runtime.speech_output import SpeechOutput
 
 HOLD = 30.0
 RUNS = 3

@@ -22,7 +22,7 @@ import realspeech
 
 def _measure(threads: int, window: float | None, clips: int) -> dict[str, float]:
     started = time.perf_counter()
-    from audio_models import whisper_model
+    from audio_models.recognizers import whisper_model
 
     whisper_model.WINDOW = window
     model = whisper_model.WhisperModel(threads=threads)

@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/make-common-words.py [COUNT]
 
-The recognizer's language model needs somewhere for chatter to go (see audio_models/ngram.py):
+The recognizer's language model needs somewhere for chatter to go (see recognizers/ngram.py):
 the COUNT most frequent words of the wheel's general language model that its dictionary can
 pronounce, each with its log10 unigram probability. Kept as a small text file because reading
 the 27 MB general model at every start would cost more than the whole load-time budget.

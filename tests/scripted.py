@@ -6,9 +6,9 @@ import io
 import re
 from dataclasses import dataclass
 
-from voice_coach.dialogue import Coach
-from voice_coach.routine import load_routine
-from voice_coach.text_session import TextSession
+from voice_coach.core.coach import Coach
+from voice_coach.core.routine import load_routine
+from voice_coach.runtime.text_session import TextSession
 
 _LINE = re.compile(r"^\[(\d+):(\d+\.\d)\] (coach|you): (.*)$")
 

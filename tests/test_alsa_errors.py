@@ -36,7 +36,9 @@ def test_without_the_handler_alsa_prints_to_stderr():
 
 def test_the_handler_counts_instead_of_printing():
     done = provoke(
-        setup="from audio_models import alsa_errors\nassert alsa_errors.silence_alsa_errors()",
+        setup=(
+            "from audio_models.devices import alsa_errors\nassert alsa_errors.silence_alsa_errors()"
+        ),
         report="print(alsa_errors.messages)",
     )
     assert done.returncode == 0, done.stderr
@@ -45,13 +47,13 @@ def test_the_handler_counts_instead_of_printing():
 
 
 def test_installing_twice_is_harmless():
-    from audio_models import alsa_errors
+    from audio_models.devices import alsa_errors
 
     assert alsa_errors.silence_alsa_errors() and alsa_errors.silence_alsa_errors()
 
 
 def test_without_libasound_nothing_happens(monkeypatch):
-    from audio_models import alsa_errors
+    from audio_models.devices import alsa_errors
 
     monkeypatch.setattr(alsa_errors, "_installed", None)
     monkeypatch.setattr(alsa_errors.ctypes.util, "find_library", lambda name: "/nonexistent.so")

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audio_models import archive as archive_module
-from audio_models.archive import extract_archive
 from audio_models.errors import ModelError
+from audio_models.models import archive as archive_module
+from audio_models.models.archive import extract_archive
 from tests.test_model_store import (
     FAKE_VOSK_MODEL_LAYOUT,
     SMALL,
@@ -276,7 +276,7 @@ def test_any_damage_raises_nothing_but_model_error(tmp_path_factory, data):
 )
 @given(damaged_archives(), st.sampled_from(["m.zip", "m.tar.gz", "m.tgz", "m"]))
 def test_models_add_of_any_damaged_archive_raises_only_model_error(tmp_path_factory, data, name):
-    from audio_models.model_store import ModelStore
+    from audio_models.models.store import ModelStore
 
     root = tmp_path_factory.mktemp("add")
     store = ModelStore(data_dir=root / "data")

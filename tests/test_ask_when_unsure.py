@@ -9,12 +9,12 @@ import pytest
 
 from intents.catalog import CatalogError, load_catalog
 from intents.matcher import IntentMatcher
-from voice_coach.dialogue import Coach
-from voice_coach.events import Heard, LineKind, Say, SessionStarted, Tick
-from voice_coach.intent_handlers import QUESTION_WINDOW
-from voice_coach.lines import default_table
-from voice_coach.routine import load_routine
-from voice_coach.text_session import TextSession
+from voice_coach.core.coach import Coach
+from voice_coach.core.events import Heard, LineKind, Say, SessionStarted, Tick
+from voice_coach.core.lines import default_table
+from voice_coach.core.routine import load_routine
+from voice_coach.core.transitions import QUESTION_WINDOW
+from voice_coach.runtime.text_session import TextSession
 
 ROUTINE = load_routine("upper-back")
 

@@ -10,9 +10,9 @@ import time
 import numpy as np
 import pytest
 
-from audio_models.devices import list_devices
-from audio_models.microphone import Microphone
-from audio_models.speaker import Speaker
+from audio_models.devices.microphone import Microphone
+from audio_models.devices.portaudio import list_devices
+from audio_models.devices.speaker import Speaker
 from audio_models.tts import Clip
 from tests.audio import require_sound_server
 

@@ -9,15 +9,15 @@ from intents.catalog import default_catalog
 from intents.matcher import IntentMatcher
 from intents.normalize import words
 from tests.audio import recognizer_pcm, silence, speech
-from voice_coach.coach_speech import NUMBERS, coach_sentences
-from voice_coach.engines import (
+from voice_coach.core.coach_speech import NUMBERS, coach_sentences
+from voice_coach.core.lines import Lines
+from voice_coach.core.routine import Routine, load_routine
+from voice_coach.runtime.engines import (
     COACH_SHARE,
     grammar_phrases,
     language_model_sentences,
     make_recognizer,
 )
-from voice_coach.lines import Lines
-from voice_coach.routine import Routine, load_routine
 
 
 def test_every_line_and_cue_is_there_in_plain_words():

@@ -4,9 +4,8 @@ import itertools
 
 import pytest
 
-from voice_coach.clock import VirtualClock
-from voice_coach.dialogue import Coach
-from voice_coach.events import (
+from voice_coach.core.coach import Coach
+from voice_coach.core.events import (
     CancelCountdown,
     Heard,
     LineKind,
@@ -17,9 +16,10 @@ from voice_coach.events import (
     StartCountdown,
     Tick,
 )
-from voice_coach.lines import default_table
-from voice_coach.modes import ROOM_AFTER_SPEECH
-from voice_coach.routine import load_routine
+from voice_coach.core.lines import default_table
+from voice_coach.core.routine import load_routine
+from voice_coach.core.state import ROOM_AFTER_SPEECH
+from voice_coach.runtime.clock import VirtualClock
 
 ROUTINE = load_routine("upper-back")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from audio_models.speaker import Speaker
+from audio_models.devices.speaker import Speaker
 from audio_models.tts import Clip
 from tests.audio import require_sound_server
 

@@ -7,11 +7,11 @@ import json
 
 import pytest
 
-from audio_models.model_store import MODEL_VARIABLE, ModelStore
+from audio_models.models.store import MODEL_VARIABLE, ModelStore
 from intents.catalog import default_catalog
 from tests.test_model_store import fake_vosk_model_layout
 from voice_coach.commands import doctor
-from voice_coach.engines import make_recognizer
+from voice_coach.runtime.engines import make_recognizer
 
 
 @pytest.fixture

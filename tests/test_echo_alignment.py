@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from audio_models.echo_delay import SAME_STEP, STEP, DelayTracker, estimate_delay
+from audio_models.echo.delay import SAME_STEP, STEP, DelayTracker, estimate_delay
 
 
 def test_the_delay_of_a_copy_is_found_exactly():

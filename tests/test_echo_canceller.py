@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from audio_models.echo_canceller import EchoCanceller
-from audio_models.echo_suppressor import HOP, ResidualEchoSuppressor
-from audio_models.output_history import OutputHistory
+from audio_models.devices.output_history import OutputHistory
+from audio_models.echo.canceller import EchoCanceller
+from audio_models.echo.suppressor import HOP, ResidualEchoSuppressor
 from audio_models.pcm import resample
 from audio_models.tts import Pyttsx3Synthesizer
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from voice_coach.echo_filter import ECHO_TAIL, judge
+from voice_coach.runtime.echo_filter import ECHO_TAIL, judge
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,7 @@ def test_numbness_inside_the_coachs_echo_is_acted_on_and_the_coach_saying_it_is_
 
 def test_numbness_phrases_are_urgent_for_the_recognizers():
     from intents.catalog import default_catalog
-    from voice_coach.engines import urgent_phrases
+    from voice_coach.runtime.engines import urgent_phrases
 
     urgent = urgent_phrases(default_catalog())
     assert {"my arm is numb", "pins and needles", "ouch", "stop"} <= set(urgent)

@@ -8,16 +8,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from audio_models.devices.speaker import Playback
 from audio_models.pcm import to_recognizer_pcm
-from audio_models.speaker import Playback
 from audio_models.tts import Pyttsx3Synthesizer
 from intents.catalog import default_catalog
 from intents.matcher import IntentMatcher
 from tests.audio import ESPEAK_RATE, speech
 from tests.scripted import coach_lines, run_script
-from voice_coach.echo_filter import judge, unblanked
-from voice_coach.engines import make_recognizer
-from voice_coach.listener import Listener
+from voice_coach.runtime.echo_filter import judge, unblanked
+from voice_coach.runtime.engines import make_recognizer
+from voice_coach.runtime.listener import Listener
 
 GAP = 0.5  # seconds between lines, as when the coach pauses between sentences
 SCRIPT = "start\n@40 harder\n@45 softer\n@60 pause\n@62 resume\n@70 help\n@80 stretch\n@95 repeat"

@@ -7,9 +7,9 @@ import numpy as np
 
 from audio_models.errors import EngineUnavailable
 from audio_models.pcm import to_recognizer_pcm
-from audio_models.recognizer import SAMPLE_RATE, Transcript
+from audio_models.recognizers.protocol import SAMPLE_RATE, Transcript
 from tests.audio import ESPEAK_RATE, speech
-from voice_coach.listener import Listener
+from voice_coach.runtime.listener import Listener
 
 
 class DeadRecognizer:

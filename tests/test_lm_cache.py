@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from audio_models import lm_cache
+from audio_models.recognizers import lm_cache
 
 
 @pytest.fixture

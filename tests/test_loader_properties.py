@@ -14,7 +14,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from voice_coach.routine import Routine, RoutineError, load_routine
+from voice_coach.core.routine import Routine, RoutineError, load_routine
 from voice_coach.settings import _CHECKS, Settings, load_settings
 
 FAST = settings(

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from audio_models.errors import ModelError
-from audio_models.model_store import BASE_URL_VARIABLE, MODEL_VARIABLE, ModelStore
+from audio_models.models.store import BASE_URL_VARIABLE, MODEL_VARIABLE, ModelStore
 
 SMALL = "vosk-model-small-en-us-0.15"
 LGRAPH = "vosk-model-en-us-0.22-lgraph"

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from audio_models.model_store import BASE_URL_VARIABLE, MODEL_VARIABLE
+from audio_models.models.store import BASE_URL_VARIABLE, MODEL_VARIABLE
 from tests.test_model_store import (  # noqa: F401  (server is a fixture)
     LGRAPH,
     SMALL,

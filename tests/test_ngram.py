@@ -8,7 +8,7 @@ from collections import defaultdict
 
 import pytest
 
-from audio_models.ngram import arpa
+from audio_models.recognizers.ngram import arpa
 
 SENTENCES = [s.split() for s in ["go a bit harder", "a bit softer", "stop", "go on", "stop now"]]
 BACKGROUND = {"the": 50.0, "a": 20.0, "bread": 1.0, "garden": 1.0}

@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 
 from audio_models.pcm import resample, to_recognizer_pcm
-from audio_models.pocketsphinx_recognizer import (
+from audio_models.recognizers.pocketsphinx_recognizer import (
     PocketSphinxRecognizer,
     pronounce_from_pieces,
 )
 from intents.catalog import default_catalog
 from intents.matcher import IntentMatcher
 from tests.audio import ESPEAK_RATE, decode, recognizer_pcm, silence, speech
-from voice_coach.engines import language_model_sentences
+from voice_coach.runtime.engines import language_model_sentences
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +108,7 @@ def test_a_near_miss_both_searches_hear_alike_is_accepted(
     [heard] = decode(recognizer, pcm)
     assert (heard.text, heard.confidence >= 0.5) == (text, True)
     # Without the second opinion the first search alone rejects it.
-    monkeypatch.setattr("audio_models.pocketsphinx_recognizer.SECOND_OPINION_BAND", 0.0)
+    monkeypatch.setattr("audio_models.recognizers.pocketsphinx_recognizer.SECOND_OPINION_BAND", 0.0)
     [alone] = decode(recognizer, pcm)
     assert (alone.text, alone.confidence < 0.5) == ("", True)
 
@@ -132,7 +132,7 @@ def test_wrong_rate_is_a_clear_error():
 
 
 def test_sound_that_never_pauses_is_cut_into_bounded_pieces(recognizer):
-    from audio_models.pocketsphinx_recognizer import MAX_UTTERANCE
+    from audio_models.recognizers.pocketsphinx_recognizer import MAX_UTTERANCE
 
     babble = np.concatenate([speech("roll slowly up and down along the shoulder blade")] * 6)
     results = decode(recognizer, recognizer_pcm(babble))
@@ -165,7 +165,7 @@ def test_live_decoding_ahead_changes_no_result_and_is_used():
 
 
 def test_signal_to_noise_tells_a_quiet_room_from_steady_noise():
-    from audio_models.pocketsphinx_recognizer import NOISY_SNR, signal_to_noise
+    from audio_models.recognizers.pocketsphinx_recognizer import NOISY_SNR, signal_to_noise
 
     voice = speech("hold on a second please")
     clean = recognizer_pcm(silence(0.3), voice, silence(0.3))

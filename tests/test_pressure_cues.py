@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.test_routine import VALID
-from voice_coach.dialogue import Coach
-from voice_coach.events import Heard, LineKind, Say, SessionStarted
-from voice_coach.routine import builtin_names, load_routine
+from voice_coach.core.coach import Coach
+from voice_coach.core.events import Heard, LineKind, Say, SessionStarted
+from voice_coach.core.routine import builtin_names, load_routine
 
 # Phrases that can only mean more weight on the ball, or only less.
 MORE = ("further from the wall", "further out", "lift your hips", "higher", "more of your weight")
@@ -105,7 +105,7 @@ def test_a_routine_without_cues_for_changes_gets_ones_pointing_the_right_way(tmp
     ],
 )
 def test_bad_cues_and_ball_counts_are_named(tmp_path, edit, message):
-    from voice_coach.routine import RoutineError
+    from voice_coach.core.routine import RoutineError
 
     path = tmp_path / "bad.toml"
     path.write_text(edit(MINE))

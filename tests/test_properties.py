@@ -6,9 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from intents.matcher import IntentMatcher
-from voice_coach.dialogue import Coach
-from voice_coach.routine import load_routine
-from voice_coach.text_session import TextSession
+from voice_coach.core.coach import Coach
+from voice_coach.core.routine import load_routine
+from voice_coach.runtime.text_session import TextSession
 
 MATCHER = IntentMatcher()
 ROUTINE = load_routine("quick")

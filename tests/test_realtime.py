@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from audio_models import realtime
+from audio_models.devices import realtime
 
 
 def run_in_thread(target):

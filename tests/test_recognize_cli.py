@@ -135,7 +135,7 @@ def test_converted_and_cut_off_files_are_noted_on_stderr(wavs, tmp_path):
 
 def counting_pocketsphinx(monkeypatch) -> tuple[list[object], list[object]]:
     """Make the real PocketSphinxRecognizer record its constructions and resets."""
-    from audio_models import pocketsphinx_recognizer
+    from audio_models.recognizers import pocketsphinx_recognizer
 
     real = pocketsphinx_recognizer.PocketSphinxRecognizer
     built: list[object] = []

@@ -9,8 +9,8 @@ import time
 import pytest
 
 from audio_models.errors import EngineUnavailable
-from audio_models.pocketsphinx_recognizer import PocketSphinxRecognizer
-from audio_models.recognizer_process import ProcessRecognizer
+from audio_models.recognizers.pocketsphinx_recognizer import PocketSphinxRecognizer
+from audio_models.recognizers.recognizer_process import ProcessRecognizer
 from intents.catalog import default_catalog
 from tests.audio import recognizer_pcm, silence, speech
 

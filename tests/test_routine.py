@@ -2,7 +2,7 @@
 
 import pytest
 
-from voice_coach.routine import RoutineError, builtin_names, load_routine
+from voice_coach.core.routine import RoutineError, builtin_names, load_routine
 
 
 def test_builtin_routines_load():

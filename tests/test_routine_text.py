@@ -7,8 +7,8 @@ import re
 import pytest
 
 from tests.scripted import coach_lines, run_script
-from voice_coach.lines import default_table
-from voice_coach.routine import builtin_names, load_routine
+from voice_coach.core.lines import default_table
+from voice_coach.core.routine import builtin_names, load_routine
 
 COUNTS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
 BONE = re.compile(r"\bbone(?:'s|s)?\b|\bedge of\b|\bedges? of the\b")

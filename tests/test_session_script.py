@@ -6,7 +6,7 @@ import time
 import pytest
 
 from tests.scripted import coach_lines, holds, run_script
-from voice_coach.routine import load_routine
+from voice_coach.core.routine import load_routine
 
 ROUTINE = load_routine("upper-back")
 NUMBERS = ["Five.", "Four.", "Three.", "Two.", "One."]

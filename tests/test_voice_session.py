@@ -15,19 +15,19 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
-from audio_models.fakes import FakeSpeaker
-from audio_models.speaker import Playback
+from audio_models.devices.speaker import Playback
+from audio_models.testing import FakeSpeaker
 from audio_models.tts import Clip
-from voice_coach.clock import SimulatedClock
-from voice_coach.dialogue import Coach
-from voice_coach.echo_filter import ECHO_TAIL
-from voice_coach.listener import Utterance
-from voice_coach.modes import ROOM_AFTER_SPEECH
-from voice_coach.routine import load_routine
-from voice_coach.speech_output import SpeechOutput
-from voice_coach.timeline import Timeline
-from voice_coach.voice_session import VoiceSession
-from voice_coach.watchdog import DeviceWatchdog
+from voice_coach.core.coach import Coach
+from voice_coach.core.routine import load_routine
+from voice_coach.core.state import ROOM_AFTER_SPEECH
+from voice_coach.core.timeline import Timeline
+from voice_coach.runtime.clock import SimulatedClock
+from voice_coach.runtime.echo_filter import ECHO_TAIL
+from voice_coach.runtime.listener import Utterance
+from voice_coach.runtime.speech_output import SpeechOutput
+from voice_coach.runtime.voice_session import VoiceSession
+from voice_coach.runtime.watchdog import DeviceWatchdog
 
 DECODE_DELAY = 0.4  # end of the user's speech -> transcript, as PocketSphinx takes live
 

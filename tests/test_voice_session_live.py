@@ -16,15 +16,15 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from audio_models.speaker import Playback, Speaker
+from audio_models.devices.speaker import Playback, Speaker
 from audio_models.tts import Clip, trim
 from tests.audio import ESPEAK_RATE, require_sound_server, speech
-from voice_coach.dialogue import Coach
-from voice_coach.lines import NUMBER_WORDS
-from voice_coach.routine import load_routine
+from voice_coach.core.coach import Coach
+from voice_coach.core.lines import NUMBER_WORDS
+from voice_coach.core.routine import load_routine
+from voice_coach.runtime.assembly import build_voice_session
+from voice_coach.runtime.voice_session import VoiceSession
 from voice_coach.settings import Settings
-from voice_coach.voice_runtime import build_voice_session
-from voice_coach.voice_session import VoiceSession
 
 ROUTINE = """
 name = "live-test"

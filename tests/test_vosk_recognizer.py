@@ -14,11 +14,21 @@ import os
 import numpy as np
 import pytest
 
-import audio_models.vosk_recognizer as vosk_recognizer
+import audio_models.recognizers.vosk_recognizer as vosk_recognizer
 from audio_models.errors import EngineUnavailable, ModelError
-from audio_models.recognizer import Transcript
-from audio_models.vosk_recognizer import VoskRecognizer, captured_stderr, kaldi_reason, load_model
-from audio_models.vosk_results import build_grammar, grammar_json, parse_partial, parse_result
+from audio_models.recognizers.protocol import Transcript
+from audio_models.recognizers.vosk_recognizer import (
+    VoskRecognizer,
+    captured_stderr,
+    kaldi_reason,
+    load_model,
+)
+from audio_models.recognizers.vosk_results import (
+    build_grammar,
+    grammar_json,
+    parse_partial,
+    parse_result,
+)
 from intents.catalog import default_catalog
 from intents.matcher import IntentMatcher
 from tests.audio import recognizer_pcm, silence, speech
@@ -371,7 +381,7 @@ def test_real_vosk_on_a_corrupt_model_gives_kaldis_reason(tmp_path, capfd):
 
 
 def test_real_vosk_model_decodes_command():
-    from audio_models.model_store import ModelStore
+    from audio_models.models.store import ModelStore
 
     path = ModelStore().find_vosk_model()
     if path is None:

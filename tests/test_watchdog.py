@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from voice_coach.watchdog import STALL_AFTER, START_GRACE, DeviceWatchdog
+from voice_coach.runtime.watchdog import STALL_AFTER, START_GRACE, DeviceWatchdog
 
 
 class Stream:

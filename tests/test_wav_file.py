@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from audio_models.errors import AudioFormatError
-from audio_models.recognizer import SAMPLE_RATE
+from audio_models.recognizers.protocol import SAMPLE_RATE
 from audio_models.wav_file import (
     Wav,
     load_for_recognizer,

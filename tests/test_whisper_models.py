@@ -19,10 +19,10 @@ import numpy as np
 import pytest
 
 from audio_models.errors import ModelError
-from audio_models.model_store import BASE_URL_VARIABLE, MODEL_VARIABLE, ModelStore
-from audio_models.whisper_model import default_model_path
-from audio_models.whisper_recognizer import WhisperRecognizer
-from audio_models.whisper_store import BASE_URL_VARIABLE as WHISPER_BASE_URL_VARIABLE
+from audio_models.models.store import BASE_URL_VARIABLE, MODEL_VARIABLE, ModelStore
+from audio_models.models.whisper_store import BASE_URL_VARIABLE as WHISPER_BASE_URL_VARIABLE
+from audio_models.recognizers.whisper_model import default_model_path
+from audio_models.recognizers.whisper_recognizer import WhisperRecognizer
 from intents.catalog import default_catalog
 from intents.matcher import IntentMatcher
 from tests.audio import decode, recognizer_pcm, silence, speech
@@ -33,7 +33,7 @@ from tests.test_model_store import (  # noqa: F401  (server is a fixture)
     server,
 )
 from voice_coach.cli import main
-from voice_coach.engines import make_recognizer
+from voice_coach.runtime.engines import make_recognizer
 
 NAME = "whisper-tiny.en"
 REPO = "Systran/faster-whisper-tiny.en"
@@ -179,7 +179,9 @@ def test_a_whisper_model_runs_only_when_named(data_dir, tmp_path, monkeypatch):
         (mine / name).symlink_to(default_model_path() / name)
     store = ModelStore()
     store.add(mine, name="mine")
-    monkeypatch.setattr("audio_models.whisper_recognizer.WhisperRecognizer", RecordingWhisper)
+    monkeypatch.setattr(
+        "audio_models.recognizers.whisper_recognizer.WhisperRecognizer", RecordingWhisper
+    )
     catalog = default_catalog()
 
     assert make_recognizer("auto", catalog, warn=pytest.fail).model is None  # packaged tiny.en
@@ -338,7 +340,7 @@ def test_ctrl_c_during_the_download_leaves_nothing_behind(
 
 
 def test_the_publisher_address_comes_from_the_variable(data_dir, server, monkeypatch):  # noqa: F811
-    from audio_models.whisper_store import base_url
+    from audio_models.models.whisper_store import base_url
 
     monkeypatch.setenv(WHISPER_BASE_URL_VARIABLE, server.base_url + "mirror")  # no final slash
     with pytest.raises(ModelError, match="HTTP 404"):

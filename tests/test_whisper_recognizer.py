@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from audio_models.endpointer import EnergyEndpointer
 from audio_models.errors import ModelError
-from audio_models.whisper_recognizer import WhisperRecognizer
+from audio_models.recognizers.endpointer import EnergyEndpointer
+from audio_models.recognizers.whisper_recognizer import WhisperRecognizer
 from intents.catalog import default_catalog
 from intents.matcher import IntentMatcher
 from tests.audio import ESPEAK_RATE, decode, recognizer_pcm, silence, speech
@@ -112,8 +112,8 @@ def test_endpointer_cuts_sound_that_never_pauses():
 
 
 def test_a_whisper_folder_named_with_model_runs_whisper_under_auto(monkeypatch):
-    from audio_models.whisper_model import default_model_path
-    from voice_coach.engines import make_recognizer
+    from audio_models.recognizers.whisper_model import default_model_path
+    from voice_coach.runtime.engines import make_recognizer
 
     monkeypatch.delenv("VOICE_COACH_VOSK_MODEL", raising=False)
     named = make_recognizer("auto", default_catalog(), str(default_model_path()))
@@ -143,7 +143,7 @@ def test_an_utterance_is_decoded_while_the_endpointer_waits_and_only_once(recogn
 
 
 def test_auto_with_no_model_installed_runs_the_packaged_whisper(monkeypatch, tmp_path):
-    from voice_coach.engines import make_recognizer
+    from voice_coach.runtime.engines import make_recognizer
 
     monkeypatch.setenv("VOICE_COACH_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("VOICE_COACH_VOSK_MODEL", raising=False)
@@ -154,7 +154,7 @@ def test_auto_with_no_model_installed_runs_the_packaged_whisper(monkeypatch, tmp
 def test_auto_without_whisper_weights_says_so_once_and_runs_pocketsphinx(monkeypatch, tmp_path):
     import sys
 
-    from voice_coach.engines import make_recognizer
+    from voice_coach.runtime.engines import make_recognizer
 
     monkeypatch.setenv("VOICE_COACH_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("VOICE_COACH_VOSK_MODEL", raising=False)

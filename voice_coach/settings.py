@@ -16,7 +16,7 @@ from typing import Any
 
 import platformdirs
 
-from voice_coach.engines import ENGINES
+from voice_coach.runtime.engines import ENGINES
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _devices() -> int:
-    from audio_models.devices import list_devices
+    from audio_models.devices.portaudio import list_devices
 
     print("Audio devices:")
     try:
@@ -77,7 +77,7 @@ def _voices() -> int:
 
 def _recognizers() -> int:
     from intents.catalog import default_catalog
-    from voice_coach.engines import make_recognizer
+    from voice_coach.runtime.engines import make_recognizer
 
     print("Recognizer engines:")
     failed = _whisper()
@@ -100,7 +100,7 @@ def _recognizers() -> int:
 
 def _whisper() -> int:
     """Loads the packaged Whisper weights, as ``--engine auto`` does (1 if they do not load)."""
-    from audio_models.whisper_model import WhisperModel, default_model_path
+    from audio_models.recognizers.whisper_model import WhisperModel, default_model_path
 
     started = time.perf_counter()
     try:
@@ -115,7 +115,7 @@ def _whisper() -> int:
 
 
 def _models() -> int:
-    from audio_models.model_store import ModelStore
+    from audio_models.models.store import ModelStore
 
     print("Vosk models:")
     try:
@@ -172,7 +172,7 @@ def _meter(level: float) -> str:
 
 
 def _listen() -> int:
-    from audio_models.microphone import Microphone
+    from audio_models.devices.microphone import Microphone
 
     print(f"Microphone level for {LISTEN_SECONDS:.0f} seconds (speak now):")
     try:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from audio_models.errors import AudioModelsError
-from audio_models.model_store import MODEL_VARIABLE, InstalledModel, ModelStore
+from audio_models.models.store import MODEL_VARIABLE, InstalledModel, ModelStore
 
 MB = 1e6
 
@@ -122,7 +122,7 @@ def _print_installed(kind: str, models: list[InstalledModel], store: ModelStore)
 @_guarded
 def run_list(args: argparse.Namespace) -> int:
     """Print the known and installed models of each kind, and which ones the engines use."""
-    from voice_coach.engines import auto_choice
+    from voice_coach.runtime.engines import auto_choice
 
     store = ModelStore()
     installed = store.installed()

@@ -15,11 +15,11 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from audio_models.errors import AudioModelsError
-from audio_models.recognizer import SAMPLE_RATE, Recognizer, Transcript
+from audio_models.recognizers.protocol import SAMPLE_RATE, Recognizer, Transcript
 from audio_models.wav_file import Wav, read_wav_file, recognizer_pcm
 from intents.catalog import default_catalog
 from intents.matcher import IntentMatch, IntentMatcher
-from voice_coach.engines import ENGINES, make_recognizer
+from voice_coach.runtime.engines import ENGINES, make_recognizer
 
 CHUNK_BYTES = SAMPLE_RATE // 10 * 2  # 0.1 s, the size a microphone callback would deliver
 

@@ -6,7 +6,7 @@ import argparse
 import io
 import re
 
-from voice_coach.routine import Routine, builtin_names, load_routine
+from voice_coach.core.routine import Routine, builtin_names, load_routine
 
 _STAMP = re.compile(r"^\[(\d+):(\d+(?:\.\d+)?)\]")
 
@@ -39,8 +39,8 @@ def session_seconds(routine: Routine) -> float:
     Measured by running it under the virtual clock rather than summed from the timings, so the
     figure stays true to what the coach actually does between spots.
     """
-    from voice_coach.dialogue import Coach
-    from voice_coach.text_session import TextSession
+    from voice_coach.core.coach import Coach
+    from voice_coach.runtime.text_session import TextSession
 
     out = io.StringIO()
     TextSession(Coach(routine, seed=0), out=out, err=io.StringIO()).run_virtual(["start"])

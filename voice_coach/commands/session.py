@@ -6,10 +6,10 @@ import argparse
 import sys
 
 from voice_coach.commands.common import require_stdin
-from voice_coach.dialogue import Coach
-from voice_coach.routine import RoutineError, builtin_names, load_routine
+from voice_coach.core.coach import Coach
+from voice_coach.core.routine import RoutineError, builtin_names, load_routine
+from voice_coach.runtime.text_session import TextSession, stdin_lines
 from voice_coach.settings import ENGINES, RATE_RANGE, apply, load_settings
-from voice_coach.text_session import TextSession, stdin_lines
 
 _VOICE_FLAGS = ("engine", "model", "voice", "rate", "volume", "input_device", "output_device")
 
@@ -126,7 +126,7 @@ def _run_voice(coach: Coach, args: argparse.Namespace) -> bool:
     settings = load_settings(warn=_note)
     flags = {name: getattr(args, name) for name in _VOICE_FLAGS}
     settings = apply(settings, flags, source="command line", warn=_note)
-    from voice_coach.voice_runtime import build_voice_session  # loads the audio stack
+    from voice_coach.runtime.assembly import build_voice_session  # loads the audio stack
 
     session = build_voice_session(coach, settings, print_line=_print_line, note=_note)
     if session is None:

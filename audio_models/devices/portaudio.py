@@ -26,7 +26,7 @@ class DeviceInfo:
 
 def portaudio() -> ModuleType:
     """The sounddevice module; it fails to import when the PortAudio library is missing."""
-    from audio_models.alsa_errors import silence_alsa_errors
+    from audio_models.devices.alsa_errors import silence_alsa_errors
 
     # Before PortAudio initialises (on import), which is when ALSA starts printing.
     silence_alsa_errors()

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 import soxr
 
-from audio_models.devices import open_stream_error, portaudio
+from audio_models.devices.portaudio import open_stream_error, portaudio
+from audio_models.devices.realtime import promote_current_thread
 from audio_models.pcm import to_s16
-from audio_models.realtime import promote_current_thread
-from audio_models.recognizer import SAMPLE_RATE
+from audio_models.recognizers.protocol import SAMPLE_RATE
 
 QUEUE_BLOCKS = 500  # ten seconds of 20 ms blocks: a stalled consumer loses the oldest audio
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from audio_models.recognizer import SAMPLE_RATE
+from audio_models.recognizers.protocol import SAMPLE_RATE
 
 FRAME = 160  # samples: 10 ms
 FRAME_SECONDS = FRAME / SAMPLE_RATE

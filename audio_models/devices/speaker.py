@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from audio_models.devices import open_stream_error, portaudio
-from audio_models.output_history import OutputHistory
+from audio_models.devices.output_history import OutputHistory
+from audio_models.devices.portaudio import open_stream_error, portaudio
+from audio_models.devices.realtime import promote_current_thread
 from audio_models.pcm import resample
-from audio_models.realtime import promote_current_thread
 from audio_models.tts import Clip
 
 FADE_SECONDS = 0.005  # a cut line fades out this fast: no click, still immediate

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from intents.matcher import IntentMatch, IntentMatcher
-from voice_coach.clock import MonotonicClock, VirtualClock
-from voice_coach.dialogue import Coach
-from voice_coach.events import Action, Heard, Say, SessionStarted, Tick
+from voice_coach.core.coach import Coach
+from voice_coach.core.events import Action, Heard, Say, SessionStarted, Tick
+from voice_coach.runtime.clock import MonotonicClock, VirtualClock
 
 MAX_INPUT_CHARS = 300  # longer lines are cut: nobody speaks a paragraph to a massage coach
 _STAMP = re.compile(r"^@\s*(\S+)\s*(.*)$", re.DOTALL)

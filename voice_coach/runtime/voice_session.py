@@ -13,10 +13,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from intents.matcher import IntentMatcher
-from voice_coach.clock import MonotonicClock
-from voice_coach.dialogue import Coach
-from voice_coach.echo_filter import judge, unblanked
-from voice_coach.events import (
+from voice_coach.core.coach import Coach
+from voice_coach.core.events import (
     Action,
     Heard,
     LineKind,
@@ -25,10 +23,12 @@ from voice_coach.events import (
     SpeechQueued,
     Tick,
 )
-from voice_coach.listener import Utterance
-from voice_coach.speech_output import SpeechOutput
-from voice_coach.text_session import format_time, heard_as
-from voice_coach.watchdog import DeviceWatchdog
+from voice_coach.runtime.clock import MonotonicClock
+from voice_coach.runtime.echo_filter import judge, unblanked
+from voice_coach.runtime.listener import Utterance
+from voice_coach.runtime.speech_output import SpeechOutput
+from voice_coach.runtime.text_session import format_time, heard_as
+from voice_coach.runtime.watchdog import DeviceWatchdog
 
 POLL = 0.25  # the loop wakes at least this often, for the watchdog
 FINAL_WORDS_WAIT = 30.0  # after the summary, wait at most this long for it to be spoken
@@ -39,7 +39,7 @@ class Closeable(Protocol):
 
 
 class UtteranceSource(Protocol):
-    """The recognition side (``voice_coach.listener.Listener``): transcripts as they come."""
+    """The recognition side (``runtime.listener.Listener``): transcripts as they come."""
 
     def start(self) -> None: ...
 

@@ -3,7 +3,7 @@
 - Nothing is written by hand: a phrase grammar is generated from the phrases (the intent
   catalog's commands) and a trigram language model from the sentences (the same commands as
   people wrap them, "could you go harder"), its unigrams mixed with common English words
-  (audio_models/ngram.py). A short utterance (one or two words) is decoded by the grammar, the
+  (``ngram.py`` here). A short utterance (one or two words) is decoded by the grammar, the
   stronger constraint there; a longer one by the language model, which follows free phrasing and
   lets chatter decode as other words, which the caller's matcher does not take. (On the TUNE
   split of benchmarks/accuracy.py the grammar alone accepted over half of the non-commands as
@@ -39,9 +39,9 @@ from importlib import resources
 
 import numpy as np
 
-from audio_models import lm_cache, ngram
 from audio_models.errors import EngineUnavailable
-from audio_models.recognizer import SAMPLE_RATE, Transcript
+from audio_models.recognizers import lm_cache, ngram
+from audio_models.recognizers.protocol import SAMPLE_RATE, Transcript
 
 # Per-frame log-score margins (grammar or language model minus phone loop, in pocketsphinx log
 # units, language-model costs included) at which the confidence is 0.5. Chosen on the TUNE split
@@ -280,7 +280,7 @@ class PocketSphinxRecognizer:
     def _load_language_model(self) -> None:
         words = common_words()
         key = [
-            "arpa-1",  # bump when audio_models/ngram.py changes what it writes
+            "arpa-1",  # bump when audio_models/recognizers/ngram.py changes what it writes
             repr(DOMAIN_WEIGHT),
             "\n".join(self.sentences),
             "\n".join(f"{w} {p}" for w, p in words.items()),

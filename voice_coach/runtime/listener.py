@@ -31,11 +31,11 @@ from typing import Protocol
 
 import numpy as np
 
-from audio_models.echo_canceller import EchoCanceller
-from audio_models.echo_delay import DelayTracker, estimate_delay
-from audio_models.echo_suppressor import ResidualEchoSuppressor
-from audio_models.recognizer import SAMPLE_RATE, Recognizer
-from voice_coach.echo_filter import ECHO_TAIL
+from audio_models.echo.canceller import EchoCanceller
+from audio_models.echo.delay import DelayTracker, estimate_delay
+from audio_models.echo.suppressor import ResidualEchoSuppressor
+from audio_models.recognizers.protocol import SAMPLE_RATE, Recognizer
+from voice_coach.runtime.echo_filter import ECHO_TAIL
 
 BYTES_PER_SAMPLE = 2
 READ_TIMEOUT = 0.1

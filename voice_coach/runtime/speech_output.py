@@ -13,8 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 from audio_models.errors import AudioModelsError
-from voice_coach.clock import MonotonicClock
-from voice_coach.events import (
+from voice_coach.core.events import (
     Action,
     CancelCountdown,
     LineKind,
@@ -22,11 +21,12 @@ from voice_coach.events import (
     SessionFinished,
     StartCountdown,
 )
-from voice_coach.lines import NUMBER_WORDS
-from voice_coach.text_session import format_time
+from voice_coach.core.lines import NUMBER_WORDS
+from voice_coach.runtime.clock import MonotonicClock
+from voice_coach.runtime.text_session import format_time
 
 if TYPE_CHECKING:  # the device modules import sounddevice; text mode must not need it
-    from audio_models.speaker import Playback
+    from audio_models.devices.speaker import Playback
     from audio_models.tts import Clip, Synthesizer
 
 COUNTDOWN_FROM = 5
@@ -34,7 +34,7 @@ SCHEDULED_SLACK = 0.5  # a COUNT line this close to a scheduled number is that n
 
 
 class Output(Protocol):
-    """The speaker as this module uses it (``audio_models.speaker.Speaker`` and its fake)."""
+    """The speaker as used here (``audio_models.devices.speaker.Speaker`` and its fake)."""
 
     def play(self, clip: Clip, at: float | None = None) -> Playback: ...
 

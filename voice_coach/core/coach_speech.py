@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from importlib import resources
 from typing import Any
 
-from voice_coach.lines import default_table
-from voice_coach.routine import Routine, builtin_names
+from voice_coach.core.lines import default_table
+from voice_coach.core.routine import Routine, builtin_names
 
 NUMBERS = [
     "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from voice_coach.timeline import Due
+from voice_coach.core.timeline import Due
 
 COUNTDOWN_FROM = 5
 BREATH_CUE_AFTER = 3.0  # seconds into a hold, once the hold line has been said

@@ -9,15 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from audio_models.errors import AudioModelsError
-from audio_models.recognizer import SAMPLE_RATE
+from audio_models.recognizers.protocol import SAMPLE_RATE
 from intents.catalog import default_catalog
-from voice_coach.clock import MonotonicClock
-from voice_coach.dialogue import Coach
-from voice_coach.listener import Listener
+from voice_coach.core.coach import Coach
+from voice_coach.runtime.clock import MonotonicClock
+from voice_coach.runtime.listener import Listener
+from voice_coach.runtime.speech_output import SpeechOutput
+from voice_coach.runtime.voice_session import VoiceSession
+from voice_coach.runtime.watchdog import DeviceWatchdog
 from voice_coach.settings import Settings
-from voice_coach.speech_output import SpeechOutput
-from voice_coach.voice_session import VoiceSession
-from voice_coach.watchdog import DeviceWatchdog
 
 TEXT_MODE = "This session runs in text mode instead: type start, harder, pause or stop."
 
@@ -29,10 +29,10 @@ def build_voice_session(
     note: Callable[[str], None],
 ) -> VoiceSession | None:
     """A ready voice session, or None (after one sentence saying why) when text mode must do."""
-    from audio_models.microphone import Microphone
-    from audio_models.recognizer_process import ProcessRecognizer
-    from audio_models.speaker import Speaker
-    from voice_coach.engines import make_recognizer
+    from audio_models.devices.microphone import Microphone
+    from audio_models.devices.speaker import Speaker
+    from audio_models.recognizers.recognizer_process import ProcessRecognizer
+    from voice_coach.runtime.engines import make_recognizer
 
     try:
         microphone = Microphone(device=settings.input_device)

@@ -19,7 +19,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from audio_models.download import (
+from audio_models.errors import ModelError
+from audio_models.models.download import (
     TIMEOUT,
     Checksum,
     DownloadError,
@@ -27,8 +28,7 @@ from audio_models.download import (
     download,
     fetch_json,
 )
-from audio_models.errors import ModelError
-from audio_models.whisper_model import MODEL_FILES, WhisperModel
+from audio_models.recognizers.whisper_model import MODEL_FILES, WhisperModel
 
 BASE_URL_VARIABLE = "VOICE_COACH_WHISPER_BASE_URL"
 DEFAULT_BASE_URL = "https://huggingface.co/"

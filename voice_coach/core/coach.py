@@ -6,7 +6,7 @@ later sits on a ``Timeline`` of deadlines, so ``next_deadline()`` tells a runtim
 
 from __future__ import annotations
 
-from voice_coach.events import (
+from voice_coach.core.events import (
     Action,
     Event,
     Heard,
@@ -17,9 +17,9 @@ from voice_coach.events import (
     SpeechQueued,
     StartCountdown,
 )
-from voice_coach.intent_handlers import IntentHandlers
-from voice_coach.lines import NUMBER_WORDS, Lines
-from voice_coach.modes import (
+from voice_coach.core.lines import NUMBER_WORDS, Lines
+from voice_coach.core.routine import Routine
+from voice_coach.core.state import (
     BREATH_CUE_AFTER,
     COUNTDOWN_FROM,
     FINISHED,
@@ -34,8 +34,8 @@ from voice_coach.modes import (
     duration,
     whole,
 )
-from voice_coach.routine import Routine
-from voice_coach.timeline import Due, Timeline
+from voice_coach.core.timeline import Due, Timeline
+from voice_coach.core.transitions import IntentHandlers
 
 
 class Coach(IntentHandlers):

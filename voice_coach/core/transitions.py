@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from voice_coach.events import CancelCountdown, LineKind, StartCountdown
-from voice_coach.modes import (
+from voice_coach.core.events import CancelCountdown, LineKind, StartCountdown
+from voice_coach.core.routine import MAX_HOLD, MIN_HOLD
+from voice_coach.core.state import (
     AFTER_PAIN,
     MIN_LEFT_AFTER_RETIME,
     PAIN_REMINDER_AFTER,
@@ -22,11 +23,10 @@ from voice_coach.modes import (
     countdown_items,
     whole,
 )
-from voice_coach.routine import MAX_HOLD, MIN_HOLD
-from voice_coach.timeline import Due
+from voice_coach.core.timeline import Due
 
 if TYPE_CHECKING:
-    from voice_coach.dialogue import Coach
+    from voice_coach.core.coach import Coach
 
 SPOKEN_COMMANDS = {
     "start": "start",

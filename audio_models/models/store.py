@@ -4,7 +4,7 @@ installs, added folders, and the choice of Vosk model.
 Layout of the data folder (``$VOICE_COACH_DATA_DIR``, else platformdirs' user data folder):
 ``models/vosk/<name>/`` holds Vosk models installed or unpacked from an archive;
 ``models/whisper/<name>/`` holds Whisper models installed from their publisher
-(audio_models/whisper_store.py lists, downloads and verifies them);
+(audio_models/models/whisper_store.py lists, downloads and verifies them);
 ``models/added.json`` maps names to model folders the user already had (never copied or deleted):
 Vosk ones under "folders", Whisper ones under "whisper_folders";
 ``models/.partial-<pid>-<random>/`` is an install in progress, renamed into place only once the
@@ -32,10 +32,16 @@ from pathlib import Path
 
 import platformdirs
 
-from audio_models.archive import extract_archive
-from audio_models.download import TIMEOUT, DownloadError, ProgressCallback, download, fetch_json
 from audio_models.errors import ModelError
-from audio_models.whisper_store import (
+from audio_models.models.archive import extract_archive
+from audio_models.models.download import (
+    TIMEOUT,
+    DownloadError,
+    ProgressCallback,
+    download,
+    fetch_json,
+)
+from audio_models.models.whisper_store import (
     KnownWhisperModel,
     download_whisper_model,
     is_whisper_folder,

@@ -10,8 +10,8 @@ import itertools
 import queue
 from collections.abc import Callable
 
-from audio_models.microphone import AudioChunk
-from audio_models.speaker import Playback
+from audio_models.devices.microphone import AudioChunk
+from audio_models.devices.speaker import Playback
 from audio_models.tts import Clip
 
 

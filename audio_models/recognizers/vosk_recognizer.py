@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from audio_models.errors import EngineUnavailable, ModelError
-from audio_models.recognizer import SAMPLE_RATE, Transcript
-from audio_models.vosk_results import (
+from audio_models.recognizers.protocol import SAMPLE_RATE, Transcript
+from audio_models.recognizers.vosk_results import (
     UNKNOWN,
     build_grammar,
     grammar_json,

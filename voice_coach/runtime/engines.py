@@ -9,9 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from audio_models.errors import AudioModelsError, ModelError
-from audio_models.recognizer import Recognizer
+from audio_models.recognizers.protocol import Recognizer
 from intents.catalog import Catalog
-from voice_coach.routine import Routine
+from voice_coach.core.routine import Routine
 
 ENGINES = ("auto", "whisper", "pocketsphinx", "vosk")
 # Share of PocketSphinx's language-model sentences that are the coach's own (coach_speech.py).
@@ -59,11 +59,11 @@ def make_recognizer(
     if engine in ("auto", "whisper"):
         folder = _named_whisper_model(engine, model)
         if engine == "whisper" or folder is not None:
-            from audio_models.whisper_recognizer import WhisperRecognizer
+            from audio_models.recognizers.whisper_recognizer import WhisperRecognizer
 
             return WhisperRecognizer(catalog.phrases(), folder, urgent=urgent_phrases(catalog))
     if engine in ("auto", "vosk"):
-        from audio_models.model_store import MODEL_VARIABLE, ModelStore
+        from audio_models.models.store import MODEL_VARIABLE, ModelStore
 
         # An explicit path that is not a model raises ModelError even under auto: the user
         # asked for that model, and silently decoding with another engine would hide it.
@@ -73,7 +73,7 @@ def make_recognizer(
         try:
             path = store.find_vosk_model(model)
             if path is not None:
-                from audio_models.vosk_recognizer import VoskRecognizer
+                from audio_models.recognizers.vosk_recognizer import VoskRecognizer
 
                 return VoskRecognizer(path, catalog.phrases())
         except ModelError as error:
@@ -81,18 +81,18 @@ def make_recognizer(
                 raise
             warn(f"{error} {_fallback_hint(store, path)}")
         if engine == "vosk":
-            from audio_models.vosk_recognizer import INSTALL_HINT
+            from audio_models.recognizers.vosk_recognizer import INSTALL_HINT
 
             raise ModelError(
                 f"The Vosk engine needs a model and none is installed; {INSTALL_HINT}."
             )
         try:
-            from audio_models.whisper_recognizer import WhisperRecognizer
+            from audio_models.recognizers.whisper_recognizer import WhisperRecognizer
 
             return WhisperRecognizer(catalog.phrases(), urgent=urgent_phrases(catalog))
         except AudioModelsError as error:
             warn(f"{error} --engine auto uses PocketSphinx meanwhile.")
-    from audio_models.pocketsphinx_recognizer import PocketSphinxRecognizer
+    from audio_models.recognizers.pocketsphinx_recognizer import PocketSphinxRecognizer
 
     sentences = language_model_sentences(catalog, routine)
     return PocketSphinxRecognizer(grammar_phrases(catalog, routine), sentences, live=live)
@@ -101,7 +101,7 @@ def make_recognizer(
 def _named_whisper_model(engine: str, model: str | None) -> str | Path | None:
     """The Whisper model folder the user named with ``model`` or ``$VOICE_COACH_VOSK_MODEL``
     (a folder, or an installed or added model's name), or None when they named none."""
-    from audio_models.model_store import MODEL_VARIABLE, ModelStore
+    from audio_models.models.store import MODEL_VARIABLE, ModelStore
 
     store = ModelStore()
     if model:
@@ -128,9 +128,9 @@ def auto_choice() -> str:
 
     Raises ModelError when ``$VOICE_COACH_VOSK_MODEL`` names no model, as make_recognizer does.
     """
-    from audio_models.model_store import MODEL_VARIABLE, ModelStore
-    from audio_models.whisper_model import default_model_path
-    from audio_models.whisper_store import whisper_model_problem
+    from audio_models.models.store import MODEL_VARIABLE, ModelStore
+    from audio_models.models.whisper_store import whisper_model_problem
+    from audio_models.recognizers.whisper_model import default_model_path
 
     store = ModelStore()
     from_environment = os.environ.get(MODEL_VARIABLE)
@@ -174,7 +174,7 @@ def _note(text: str) -> None:
 
 def urgent_phrases(catalog: Catalog) -> list[str]:
     """The phrases of the intents acted on even over the coach's voice (stop, pain)."""
-    from voice_coach.echo_filter import URGENT_INTENTS
+    from voice_coach.runtime.echo_filter import URGENT_INTENTS
 
     by_intent = catalog.phrases_by_intent()
     return [phrase for intent in sorted(URGENT_INTENTS) for phrase in by_intent.get(intent, ())]
@@ -182,7 +182,7 @@ def urgent_phrases(catalog: Catalog) -> list[str]:
 
 def language_model_sentences(catalog: Catalog, routine: Routine | None = None) -> list[str]:
     """The catalog's sentences and, as a ``COACH_SHARE`` of them, everything the coach says."""
-    from voice_coach.coach_speech import coach_sentences
+    from voice_coach.core.coach_speech import coach_sentences
 
     commands, coach = catalog.sentences(), coach_sentences(routine)
     times = max(1, round(COACH_SHARE * len(commands) / len(coach)))
@@ -191,7 +191,7 @@ def language_model_sentences(catalog: Catalog, routine: Routine | None = None) -
 
 def grammar_phrases(catalog: Catalog, routine: Routine | None = None) -> list[str]:
     """The catalog's phrases and the coach's own short lines ("five", "halfway there")."""
-    from voice_coach.coach_speech import coach_sentences
+    from voice_coach.core.coach_speech import coach_sentences
 
     short = [s for s in coach_sentences(routine) if len(s.split()) <= GRAMMAR_COACH_WORDS]
     return catalog.phrases() + short

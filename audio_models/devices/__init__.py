@@ -1,0 +1,1 @@
+"""The sound devices: listing and opening them, the microphone, the speaker and what it played."""

@@ -1,0 +1,1 @@
+"""Speech models on disk: the store, verified downloads and safe archive extraction."""
