@@ -122,11 +122,11 @@ class IntentMatcher:
         if not tokens:
             return IntentMatch(text, None, 0.0)
         urgent: tuple[float, _Phrase] | None = None
-        for phrase in self._phrases:
-            if phrase.anywhere:
-                found = self._find_unnegated(tokens, phrase)
+        for candidate in self._phrases:
+            if candidate.anywhere:
+                found = self._find_unnegated(tokens, candidate)
                 if found and (urgent is None or found > urgent[0]):
-                    urgent = (found, phrase)
+                    urgent = (found, candidate)
         scored = self._intent_scores(tokens)
         # On equal scores the longer phrase explains more: "go on" is resume, not "go".
         score, _, phrase = max(scored.values(), key=lambda s: s[:2])

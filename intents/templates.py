@@ -28,7 +28,7 @@ def expand(template: str) -> list[str]:
 def _parse_sequence(text: str, pos: int, closer: str | None) -> tuple[list[str], int]:
     """Parse until ``closer`` or a ``|`` (inside a group) and return the alternatives of the run."""
     parts: list[list[str]] = []
-    literal = []
+    literal: list[str] = []
     while pos < len(text):
         char = text[pos]
         if char in "([":

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import soxr
 
-from audio_models.devices.portaudio import open_stream_error, portaudio
+from audio_models.devices.portaudio import Stream, open_stream_error, portaudio
 from audio_models.devices.realtime import promote_current_thread
 from audio_models.pcm import to_s16
 from audio_models.recognizers.protocol import SAMPLE_RATE
@@ -45,7 +45,7 @@ class Microphone:
         self.dropped = 0
         self.realtime: bool | None = None  # whether the callback thread runs at real-time priority
         self._level = -120.0
-        self._stream = None
+        self._stream: Stream | None = None
         self._open()
 
     @property

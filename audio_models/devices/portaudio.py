@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Protocol
 
 from audio_models.errors import DeviceUnavailable
 
@@ -22,6 +23,16 @@ class DeviceInfo:
     default_rate: float
     is_default_input: bool
     is_default_output: bool
+
+
+class Stream(Protocol):
+    """What the devices use of a sounddevice stream (sounddevice ships no type hints)."""
+
+    def start(self) -> None: ...
+
+    def abort(self) -> None: ...
+
+    def close(self) -> None: ...
 
 
 def portaudio() -> ModuleType:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from audio_models.devices.output_history import OutputHistory
-from audio_models.devices.portaudio import open_stream_error, portaudio
+from audio_models.devices.portaudio import Stream, open_stream_error, portaudio
 from audio_models.devices.realtime import promote_current_thread
 from audio_models.pcm import resample
 from audio_models.tts import Clip
@@ -80,7 +80,7 @@ class Speaker:
         self.callback_errors = 0
         self.underruns = 0  # output underflows PortAudio reported: each moves the echo path
         self.realtime: bool | None = None  # whether the callback thread runs at real-time priority
-        self._stream = None
+        self._stream: Stream | None = None
         self._open()
 
     # ----------------------------------------------------------------- public

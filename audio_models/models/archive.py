@@ -20,7 +20,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from typing import IO
+from typing import IO, Literal, Protocol
 
 from audio_models.errors import ModelError
 
@@ -33,7 +33,8 @@ DAMAGED = (zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError, RuntimeEr
 # How each kind starts: a file that starts like one is that kind, however damaged its middle
 # or end (is_zipfile reads the end, is_tarfile needs a whole first 512-byte header).
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
-TAR_MODES = {b"\x1f\x8b": "r:gz", b"BZh": "r:bz2", b"\xfd7zXZ\x00": "r:xz"}
+TarMode = Literal["r:gz", "r:bz2", "r:xz", "r:*"]
+TAR_MODES: dict[bytes, TarMode] = {b"\x1f\x8b": "r:gz", b"BZh": "r:bz2", b"\xfd7zXZ\x00": "r:xz"}
 
 
 def extract_archive(archive: Path, target: Path, max_bytes: int, label: str = "") -> Path:
@@ -65,7 +66,7 @@ def extract_archive(archive: Path, target: Path, max_bytes: int, label: str = ""
     return target
 
 
-def _kind(archive: Path, label: str) -> str | None:
+def _kind(archive: Path, label: str) -> Literal["zip"] | TarMode | None:
     """ "zip", "tar" (compressed or not), or None for a file that is neither."""
     try:
         with open(archive, "rb") as file:
@@ -74,7 +75,9 @@ def _kind(archive: Path, label: str) -> str | None:
         raise ModelError(f"Could not read {label} ({error.strerror or error}).") from error
     if head.startswith(ZIP_MAGIC) or _quietly(zipfile.is_zipfile, archive):
         return "zip"
-    mode = next((m for magic, m in TAR_MODES.items() if head.startswith(magic)), None)
+    mode: TarMode | None = next(
+        (m for magic, m in TAR_MODES.items() if head.startswith(magic)), None
+    )
     if mode is None and _quietly(tarfile.is_tarfile, archive):
         mode = "r:*"  # is_tarfile knows the formats without a magic number
     return mode
@@ -116,6 +119,12 @@ def _strip_top(entries: list[tuple[tuple[str, ...], bool]]) -> int:
     return 1 if wrapped else 0
 
 
+class _Readable(Protocol):
+    """An entry's stream or a tar file's own stream: all ``_Writer.read`` needs."""
+
+    def read(self, size: int, /) -> bytes: ...
+
+
 class _Writer:
     """Writes entries below ``target`` while counting every byte against the cap."""
 
@@ -144,7 +153,7 @@ class _Writer:
                     self._too_big()
                 out.write(chunk)
 
-    def read(self, source: IO[bytes]) -> bytes:
+    def read(self, source: _Readable) -> bytes:
         """The next chunk of an entry; a read error is damage, not a disk problem."""
         try:
             return source.read(CHUNK)
@@ -207,7 +216,7 @@ def _extract_zip(archive: Path, writer: _Writer) -> None:
                     writer.file(rel, source)
 
 
-def _extract_tar(archive: Path, writer: _Writer, mode: str) -> None:
+def _extract_tar(archive: Path, writer: _Writer, mode: TarMode) -> None:
     label = writer.label
     with _reading(label), tarfile.open(archive, mode) as tar:
         members = tar.getmembers()

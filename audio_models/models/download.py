@@ -74,10 +74,10 @@ def _open(url: str, timeout: float) -> Any:
             f"The server refused {url} ({reason}); check the address or try again later.", reason
         ) from error
     except (urllib.error.URLError, HTTPException, OSError, ValueError) as error:
-        reason = getattr(error, "reason", None) or error
+        cause: object = getattr(error, "reason", None) or error
         raise DownloadError(
-            f"Could not reach {url} ({reason}); check your internet connection and try again.",
-            reason,
+            f"Could not reach {url} ({cause}); check your internet connection and try again.",
+            cause,
         ) from error
 
 

@@ -100,6 +100,11 @@ def known_models() -> list[KnownModel]:
     return [KnownModel(**row) for row in tomllib.loads(text)["model"]]
 
 
+def _known_names() -> tuple[list[str], list[str]]:
+    """The names of the known Vosk models, then of the known Whisper models, each in order."""
+    return [k.name for k in known_models()], [k.name for k in known_whisper_models()]
+
+
 def vosk_model_problem(path: Path) -> str | None:
     """None if ``path`` is laid out like an unpacked Vosk model, else what is wrong with it."""
     if not path.exists():
@@ -172,8 +177,7 @@ class ModelStore:
         for kind, folders in self._registry().items():
             for name, folder in folders.items():
                 models.setdefault(name, self._describe(name, Path(folder), "folder", kind))
-        tables = (known_models(), known_whisper_models())
-        rank = {known.name: i for table in tables for i, known in enumerate(table)}
+        rank = {name: i for table in _known_names() for i, name in enumerate(table)}
         return sorted(
             models.values(),
             key=lambda m: (m.kind != "vosk", rank.get(m.name, len(rank)), m.name),
@@ -222,7 +226,7 @@ class ModelStore:
         spec = next((k for k in known_models() if k.name == name), None)
         whisper = next((k for k in known_whisper_models() if k.name == name), None)
         if spec is None and whisper is None:
-            known = ", ".join(k.name for k in (*known_models(), *known_whisper_models()))
+            known = ", ".join(name for table in _known_names() for name in table)
             raise ModelError(
                 f"{name} is not a known Vosk model or Whisper model; choose one of: {known}."
             )
@@ -234,6 +238,7 @@ class ModelStore:
                 download_whisper_model(whisper, work / "model", progress, self.timeout)
                 self._move_into_store(work / "model", work, name, "whisper")
             return self._describe(name, self.whisper_dir / name, "store", "whisper")
+        assert spec is not None  # a known name that is not Whisper's is Vosk's
         base = os.environ.get(BASE_URL_VARIABLE) or DEFAULT_BASE_URL
         base = base if base.endswith("/") else base + "/"
         url = spec.url if base == DEFAULT_BASE_URL else base + spec.url.rsplit("/", 1)[-1]

@@ -138,8 +138,10 @@ def published_files(
 
 
 def _published(entry: dict[str, Any], url: str, model: str) -> PublishedFile:
-    path, size, lfs = entry["path"], entry.get("size"), entry.get("lfs")
-    sized = type(size) is int and size > 0
+    path, declared, lfs = entry["path"], entry.get("size"), entry.get("lfs")
+    # 0 stands for a missing or unusable size; such an entry is never valid.
+    size = declared if type(declared) is int and declared > 0 else 0
+    sized = size > 0
     if isinstance(lfs, dict):
         expected = str(lfs.get("oid", "")).lower()
         valid = sized and lfs.get("size") == size and SHA256.fullmatch(expected) is not None
@@ -147,7 +149,7 @@ def _published(entry: dict[str, Any], url: str, model: str) -> PublishedFile:
     else:
         expected = str(entry.get("oid", "")).lower()
         valid = sized and SHA1.fullmatch(expected) is not None
-        checksum = Checksum.git_blob(expected, size if sized else 0)
+        checksum = Checksum.git_blob(expected, size)
     if not valid:
         raise ModelError(
             f"The file list {url} gives no usable size and checksum for {path}, so {model} "

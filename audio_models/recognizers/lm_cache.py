@@ -50,8 +50,8 @@ def language_model_file(
     except OSError:
         with tempfile.TemporaryDirectory(prefix="voice-coach-") as scratch:
             fallback = os.path.join(scratch, "model.arpa")
-            with open(fallback, "w", encoding="utf-8") as out:
-                out.write(text)
+            with open(fallback, "w", encoding="utf-8") as spill:
+                spill.write(text)
             use(fallback)
         return
     use(os.fspath(path))

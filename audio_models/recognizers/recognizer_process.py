@@ -74,11 +74,11 @@ class ProcessRecognizer:
         try:
             self._conn.send(message)
         except (OSError, ValueError) as error:
-            message = (
+            reason = (
                 f"The speech recognizer process has ended ({error}); voice commands are off "
                 "until voice-coach is restarted."
             )
-            raise EngineUnavailable(message) from error
+            raise EngineUnavailable(reason) from error
 
     def _collect(self) -> list[Transcript]:
         while self._conn.poll():

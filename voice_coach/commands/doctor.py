@@ -77,13 +77,13 @@ def _voices() -> int:
 
 def _recognizers() -> int:
     from intents.catalog import default_catalog
-    from voice_coach.runtime.engines import make_recognizer
+    from voice_coach.runtime.engines import make_pocketsphinx
 
     print("Recognizer engines:")
     failed = _whisper()
     started = time.perf_counter()
     try:
-        recognizer = make_recognizer("pocketsphinx", default_catalog())
+        recognizer = make_pocketsphinx(default_catalog())
     except AudioModelsError as error:
         print(f"  pocketsphinx: {error}")
         return 1

@@ -133,17 +133,17 @@ def run_list(args: argparse.Namespace) -> int:
         print(f"  {known.name:<30} {_size(known.size):>9}  {status:<9}  {known.description}")
     _print_installed("Vosk", [m for m in installed if m.kind == "vosk"], store)
     print("Known Whisper models, CTranslate2 format (install the same way; sizes approximate):")
-    for known in store.known_whisper():
-        status = "installed" if known.name in have else "-"
-        size = "~" + _size(known.size)
-        print(f"  {known.name:<30} {size:>9}  {status:<9}  {known.description}")
+    for whisper in store.known_whisper():
+        status = "installed" if whisper.name in have else "-"
+        size = "~" + _size(whisper.size)
+        print(f"  {whisper.name:<30} {size:>9}  {status:<9}  {whisper.description}")
     _print_installed("Whisper", [m for m in installed if m.kind == "whisper"], store)
     named = os.environ.get(MODEL_VARIABLE)
     if named and store.find_whisper_model(named) is not None:
         chosen = f"none ({MODEL_VARIABLE} names a Whisper model)"
     else:
         try:
-            chosen = store.find_vosk_model() or "none"
+            chosen = str(store.find_vosk_model() or "none")
         except AudioModelsError as error:
             chosen = "none"
             print(f"voice-coach: {error}", file=sys.stderr)

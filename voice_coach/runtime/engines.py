@@ -7,11 +7,15 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from audio_models.errors import AudioModelsError, ModelError
 from audio_models.recognizers.protocol import Recognizer
 from intents.catalog import Catalog
 from voice_coach.core.routine import Routine
+
+if TYPE_CHECKING:
+    from audio_models.recognizers.pocketsphinx_recognizer import PocketSphinxRecognizer
 
 ENGINES = ("auto", "whisper", "pocketsphinx", "vosk")
 # Share of PocketSphinx's language-model sentences that are the coach's own (coach_speech.py).
@@ -92,6 +96,14 @@ def make_recognizer(
             return WhisperRecognizer(catalog.phrases(), urgent=urgent_phrases(catalog))
         except AudioModelsError as error:
             warn(f"{error} --engine auto uses PocketSphinx meanwhile.")
+    return make_pocketsphinx(catalog, routine, live)
+
+
+def make_pocketsphinx(
+    catalog: Catalog, routine: Routine | None = None, live: bool = False
+) -> PocketSphinxRecognizer:
+    """PocketSphinx as ``make_recognizer`` builds it: its grammar from the catalog's phrases and
+    the coach's short lines, its language model from those and everything the coach says."""
     from audio_models.recognizers.pocketsphinx_recognizer import PocketSphinxRecognizer
 
     sentences = language_model_sentences(catalog, routine)
