@@ -20,7 +20,6 @@ from __future__ import annotations
 import ctypes
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -128,11 +127,6 @@ class Pyttsx3Synthesizer:
             if len(self._cache) > CACHE_SIZE:
                 self._cache.popitem(last=False)
             return clip
-
-    def prerender(self, texts: Iterable[str]) -> None:
-        """Render ahead (countdown numbers) so playing them later never waits."""
-        for text in texts:
-            self.render(text)
 
     def _render(self, text: str) -> Clip:
         try:

@@ -13,9 +13,6 @@ from intents.templates import TemplateError, expand
 
 OPENINGS = 6  # polite openings or fillers put before each phrase in Catalog.sentences
 
-NO_INTENT = None
-"""What the matcher returns for text that is none of the catalog's intents."""
-
 
 class CatalogError(ValueError):
     """The catalog file is malformed; the message names the intent and the problem."""
@@ -86,17 +83,6 @@ class Catalog:
     def phrases_by_intent(self) -> dict[str, tuple[str, ...]]:
         """Intent name to its phrases."""
         return {intent.name: intent.phrases for intent in self.intents}
-
-    def vocabulary(self) -> list[str]:
-        """The sorted set of words used in any phrase, as written (contractions kept)."""
-        return sorted({word for phrase in self.phrases() for word in phrase.split()})
-
-    def intent(self, name: str) -> Intent:
-        """The intent called ``name``; KeyError when there is none."""
-        for intent in self.intents:
-            if intent.name == name:
-                return intent
-        raise KeyError(name)
 
 
 def load_catalog(path: str | Path | None = None) -> Catalog:

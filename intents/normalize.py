@@ -45,11 +45,6 @@ def words(text: str) -> list[str]:
     return out
 
 
-def contract_free(phrases: list[str]) -> set[str]:
-    """The spelled-out single words of each phrase, for word-level look-ups."""
-    return {word for phrase in phrases for word in words(phrase)}
-
-
 def number_words(number: int) -> str:
     """A whole number in words ("15" -> "fifteen", "240" -> "two hundred forty"); numbers of a
     thousand or more are read digit by digit."""

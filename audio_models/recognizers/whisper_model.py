@@ -48,7 +48,6 @@ BEAM_SIZE = 5
 # ~4 words a second; a word is one or two tokens, punctuation one).
 BASE_TOKENS, TOKENS_PER_SECOND = 6, 8
 # Whisper's special tokens for the English-only models.
-END_OF_TEXT = 50256
 START_OF_TRANSCRIPT = 50257
 NO_TIMESTAMPS = 50362
 PROMPT = [START_OF_TRANSCRIPT, NO_TIMESTAMPS]
