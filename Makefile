@@ -15,6 +15,8 @@ run: system-run $(VENV)/.installed
 test: system-test $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 	source scripts/pulse-null-sink.sh && $(BIN)/python -m pytest
 
 bench: system-test $(VENV)/.installed
