@@ -28,7 +28,7 @@ import devset
 import numpy as np
 import realspeech
 
-from audio_models.recognizers.protocol import SAMPLE_RATE
+from audio_models.recognizers.protocol import SAMPLE_RATE, Recognizer
 from intents.catalog import default_catalog
 from intents.matcher import IntentMatcher
 from voice_coach.core.transitions import NEVER_ASKED
@@ -37,10 +37,10 @@ CHUNK = SAMPLE_RATE // 10 * 2  # 0.1 s of s16 audio, a typical microphone block
 REJECTED = "(none)"
 REAL = "real"
 
-_recognizer = None
+_recognizer: Recognizer | None = None  # one per worker process, made by _init
 
 
-def make(engine: str, model: str | None):
+def make(engine: str, model: str | None) -> Recognizer:
     """The recognizer under test, built from the catalog as a session builds it."""
     from voice_coach.runtime.engines import make_recognizer
 
@@ -54,16 +54,18 @@ def _init(engine: str, model: str | None) -> None:
 
 def _decode(job: tuple[int, devset.Item | realspeech.Clip, str]):
     index, item, condition = job
-    if condition == REAL:
+    if isinstance(item, realspeech.Clip):  # the REAL condition's items
         pcm = realspeech.audio(item).tobytes()
     else:
         pcm = devset.audio(item, condition).tobytes()
+    recognizer = _recognizer
+    assert recognizer is not None, "_init runs first in every worker"
     cpu = time.process_time()
-    _recognizer.reset()
+    recognizer.reset()
     out = []
     for i in range(0, len(pcm), CHUNK):
-        out += _recognizer.accept(pcm[i : i + CHUNK])
-    out += _recognizer.flush()
+        out += recognizer.accept(pcm[i : i + CHUNK])
+    out += recognizer.flush()
     cpu = time.process_time() - cpu
     finals = [(t.text, t.confidence, t.start, t.end) for t in out if t.final]
     return index, finals, cpu, len(pcm) / 2 / SAMPLE_RATE
@@ -185,9 +187,9 @@ def report(jobs, results, splits, args) -> None:
             accuracy = cell["cmd_ok"] / max(1, cell["cmd"])
             rescued = cell["cmd_asked_right"] / max(1, cell["cmd"])
             false_accepts = 1 - cell["non_ok"] / max(1, cell["non"])
-            asked = cell["non_asked"] / max(1, cell["non"])
+            asking = cell["non_asked"] / max(1, cell["non"])
             print(f"{split:8} {condition:12} {cell['cmd']:8} {accuracy:9.1%} {rescued:7.1%} "
-                  f"{cell['non']:8} {false_accepts:9.1%} {asked:6.1%}")  # fmt: skip
+                  f"{cell['non']:8} {false_accepts:9.1%} {asking:6.1%}")  # fmt: skip
         oracle = Counter(
             matcher.match(text).intent == intent for text, intent in devset.sentences(split)
         )
@@ -237,9 +239,9 @@ def report_real(jobs, results, used, splits, args) -> None:
         stop = f"{cell['stop_ok']}/{cell['stop']}"
         p50, p95 = (np.percentile(times, q) * 1000 for q in (50, 95)) if times else (0, 0)
         rescued = cell["cmd_asked_right"] / max(1, cell["cmd"])
-        asked = cell["non_asked"] / max(1, cell["non"])
+        asking = cell["non_asked"] / max(1, cell["non"])
         print(f"{split:8} {cell['cmd']:8} {heard:7.1%} {rescued:7.1%} {stop:>9} {cell['non']:8} "
-              f"{accepted:8.1%} {asked:6.1%} {p50:11.0f} / {p95:.0f} ms")  # fmt: skip
+              f"{accepted:8.1%} {asking:6.1%} {p50:11.0f} / {p95:.0f} ms")  # fmt: skip
     if args.errors:
         print("\nreal errors")
         print("\n".join(errors))

@@ -128,7 +128,7 @@ def _report(title: str, trials: list[Trial], heard: list[Utterance], latency: bo
         phantoms += [f"{i} ({u.text!r})" for u, i in inside if i != t.intent]
     if VERBOSE:
         for t in trials:
-            inside = [u for u in heard if t.line.start <= u.end < t.line.end + GAP]
+            during = [u for u in heard if t.line.start <= u.end < t.line.end + GAP]
             said = (
                 f"{t.word!r} at {t.said.start - t.line.start:.1f}-{t.said.end - t.line.start:.1f}"
                 if t.said
@@ -142,11 +142,11 @@ def _report(title: str, trials: list[Trial], heard: list[Utterance], latency: bo
                     round(u.decoded_at - t.said.end, 2) if t.said else None,
                     _verdict(matcher, u, spoken),
                 )
-                for u in inside
+                for u in during
             ]
             print(f"    {said}: {got}")
-    said = sum(t.said is not None for t in trials)
-    print(f"  {title}: urgent words acted on within {ACT_WITHIN:.0f} s: {hits}/{said}")
+    tried = sum(t.said is not None for t in trials)
+    print(f"  {title}: urgent words acted on within {ACT_WITHIN:.0f} s: {hits}/{tried}")
     if latency and delays:
         ms = sorted(d * 1000 for d in delays)
         print(
