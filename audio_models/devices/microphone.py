@@ -13,6 +13,7 @@ import math
 import queue
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import soxr
@@ -120,7 +121,7 @@ class Microphone:
             except Exception:  # the device may already be gone; nothing left to release
                 pass
 
-    def _callback(self, indata: np.ndarray, frames: int, timing, status) -> None:
+    def _callback(self, indata: np.ndarray, frames: int, timing: Any, status: Any) -> None:
         if self.realtime is None:  # the stream's first callback, on PortAudio's thread
             self.realtime = promote_current_thread()
         now = time.monotonic()

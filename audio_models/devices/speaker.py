@@ -12,6 +12,7 @@ import itertools
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -183,7 +184,7 @@ class Speaker:
             except Exception:  # the device may already be gone; nothing left to release
                 pass
 
-    def _callback(self, outdata: np.ndarray, frames: int, timing, status) -> None:
+    def _callback(self, outdata: np.ndarray, frames: int, timing: Any, status: Any) -> None:
         if self.realtime is None:  # the stream's first callback, on PortAudio's thread
             self.realtime = promote_current_thread()
         now = time.monotonic()

@@ -17,7 +17,7 @@ import stat
 import tarfile
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import IO, Literal, Protocol
@@ -83,7 +83,7 @@ def _kind(archive: Path, label: str) -> Literal["zip"] | TarMode | None:
     return mode
 
 
-def _quietly(test, archive: Path) -> bool:
+def _quietly(test: Callable[[Path], bool], archive: Path) -> bool:
     # Both tests read the file and can fail on damaged data in ways they do not catch.
     try:
         return bool(test(archive))

@@ -32,10 +32,11 @@ from __future__ import annotations
 import math
 import os
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import cache
 from importlib import resources
+from typing import Any
 
 import numpy as np
 
@@ -264,7 +265,7 @@ class PocketSphinxRecognizer:
         return best.hypstr, confidence, needed - margin
 
     @staticmethod
-    def _decode(decoder, audio: bytes):
+    def _decode(decoder: Any, audio: bytes) -> tuple[Any, int]:  # (Hypothesis | None, frames)
         # Whole-utterance decoding normalises the features over the utterance itself (batch
         # CMN), so a result never depends on what was heard before it; an utterance is at most
         # a few seconds, decoded in tens of milliseconds. The noise remover also learns across
@@ -313,7 +314,7 @@ class PocketSphinxRecognizer:
         return True
 
 
-def pronounce_from_pieces(word: str, lookup) -> str | None:
+def pronounce_from_pieces(word: str, lookup: Callable[[str], str | None]) -> str | None:
     """A pronunciation for an out-of-dictionary word from the fewest dictionary pieces."""
 
     @cache
@@ -374,7 +375,7 @@ def _dither(audio: bytes) -> bytes:
     return np.clip(samples, -32768, 32767).astype("<i2").tobytes()
 
 
-def _log(decoder, probability: float) -> float:
+def _log(decoder: Any, probability: float) -> float:
     # Hypothesis scores come back through logmath.exp; take them back to the log domain.
     if probability <= 0:
         return -1e9

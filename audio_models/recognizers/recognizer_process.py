@@ -12,6 +12,7 @@ import contextlib
 import multiprocessing
 import signal
 from collections.abc import Callable
+from multiprocessing.connection import Connection
 from typing import Any
 
 from audio_models.errors import AudioModelsError, EngineUnavailable
@@ -93,7 +94,7 @@ class ProcessRecognizer:
             raise value
 
 
-def _serve(conn, factory: Callable[..., Recognizer], args: tuple[Any, ...]) -> None:
+def _serve(conn: Connection, factory: Callable[..., Recognizer], args: tuple[Any, ...]) -> None:
     # Ctrl-C reaches the whole process group; the parent ends the session and then closes this
     # child, which must keep decoding until then rather than die with a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

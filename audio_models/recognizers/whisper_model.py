@@ -26,6 +26,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -161,7 +162,7 @@ class WhisperModel:
         view = self._view(features[None].astype(np.float32))
         return np.array(self.model.encode(view, to_cpu=True))
 
-    def _view(self, array: np.ndarray):
+    def _view(self, array: np.ndarray) -> Any:  # a ctranslate2.StorageView
         return self._ct2.StorageView.from_array(np.ascontiguousarray(array))
 
     def score(self, decoded: Decoded, texts: Sequence[str]) -> list[float]:

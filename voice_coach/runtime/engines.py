@@ -15,6 +15,7 @@ from intents.catalog import Catalog
 from voice_coach.core.routine import Routine
 
 if TYPE_CHECKING:
+    from audio_models.models.store import InstalledModel, ModelStore
     from audio_models.recognizers.pocketsphinx_recognizer import PocketSphinxRecognizer
 
 ENGINES = ("auto", "whisper", "pocketsphinx", "vosk")
@@ -161,7 +162,7 @@ def auto_choice() -> str:
     return "PocketSphinx (no Vosk model installed and no packaged Whisper weights)"
 
 
-def _fallback_hint(store, path: Path | None) -> str:
+def _fallback_hint(store: ModelStore, path: Path | None) -> str:
     """What to do about an installed model that failed, said when auto falls back."""
     if path is None:  # the list of added models itself: its message says what to do
         return "--engine auto uses another engine meanwhile."
@@ -173,7 +174,7 @@ def _fallback_hint(store, path: Path | None) -> str:
     )
 
 
-def _quiet_installed(store) -> list:
+def _quiet_installed(store: ModelStore) -> list[InstalledModel]:
     try:
         return store.installed()
     except ModelError:
