@@ -3,7 +3,8 @@
 Each answer is a small function of the coach and the time; ``TRANSITIONS`` says which one runs
 for each command in each context (the mode, or a paused spot, or an open offer to end), so what a
 command does anywhere can be read off one table. The flow the answers set going (spots, holds,
-stretches, the summary) is ``Coach``'s.
+stretches, the summary) is ``Coach``'s; the answers are its transitions, so they use its private
+state and steps, kept in their own file only so that the table reads as one.
 """
 
 from __future__ import annotations
