@@ -3,7 +3,7 @@
 Runs a 30 s hold through the coach's real output path (SpeechOutput -> Speaker -> PulseAudio),
 records the sink's monitor through the real Microphone, finds each number's onset by
 cross-correlating the recording with the number's own rendered clip, and compares it with the
-deadline the coach set (``ends_at - n``). Run under `make bench` (it provides the null sink).
+deadline the coach's ``Countdown`` set. Run under `make bench` (it provides the null sink).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from audio_models.devices.microphone import Microphone
 from audio_models.devices.speaker import Speaker
 from audio_models.pcm import resample
 from audio_models.tts import Pyttsx3Synthesizer
-from voice_coach.core.events import StartCountdown
+from voice_coach.core.events import Countdown, StartCountdown
 from voice_coach.core.lines import NUMBER_WORDS
 from voice_coach.runtime.clock import MonotonicClock
 from voice_coach.runtime.speech_output import SpeechOutput
@@ -36,7 +36,8 @@ def main() -> None:
         output = SpeechOutput(clock, lambda s: None, print, synth, speaker)
         output.prepare()
         start = clock.now() + 0.5
-        output.perform([StartCountdown(seconds=HOLD, ends_at=start + HOLD, at=start)])
+        countdown = Countdown.ahead_of(start, start + HOLD)
+        output.perform([StartCountdown(seconds=HOLD, countdown=countdown, at=start)])
         samples, times = _record(microphone, HOLD + 1.5)
         run = []
         for n in range(5, 0, -1):

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 
 from voice_coach.core.coach import Coach
+from voice_coach.core.countdown import CountdownLines
+from voice_coach.core.events import Action
 from voice_coach.core.routine import load_routine
 from voice_coach.runtime.text_session import TextSession
 
@@ -57,3 +59,15 @@ def holds(lines: list[Line]) -> list[tuple[float, float, float]]:
         elif start is not None and line.text.startswith(("Ease off now", "Stop pressing")):
             start = None
     return out
+
+
+def with_numbers(actions: list[Action]) -> list[Action]:
+    """The coach's actions with the countdown numbers put in, each where a runtime says it:
+    after what came before its second, unless a cancel came first."""
+    numbers = CountdownLines()
+    out: list[Action] = []
+    for action in actions:
+        out += numbers.pop_due(action.at)
+        numbers.follow([action])
+        out.append(action)
+    return out + numbers.pop_due(float("inf"))

@@ -4,10 +4,14 @@ import itertools
 
 import pytest
 
+from tests.scripted import with_numbers
 from voice_coach.core.coach import Coach
 from voice_coach.core.events import (
     CancelCountdown,
+    DeviceBack,
+    DeviceLost,
     Heard,
+    Interrupted,
     LineKind,
     Say,
     SessionFinished,
@@ -18,7 +22,8 @@ from voice_coach.core.events import (
 )
 from voice_coach.core.lines import default_table
 from voice_coach.core.routine import load_routine
-from voice_coach.core.state import ROOM_AFTER_SPEECH
+from voice_coach.core.state import ROOM_AFTER_SPEECH, Context
+from voice_coach.core.transitions import TRANSITIONS, UNKNOWN
 from voice_coach.runtime.clock import VirtualClock
 
 ROUTINE = load_routine("upper-back")
@@ -44,6 +49,7 @@ def test_the_result_does_not_depend_on_tick_spacing():
     heard = {0.5: "start", 61.0: "harder", 130.0: "pause", 170.0: "resume", 400.0: "stretch"}
     _, fine = drive(heard, step=0.25)
     _, coarse = drive(heard, step=3.0)
+    fine, coarse = with_numbers(fine), with_numbers(coarse)
     said_fine = [(a.text, a.at) for a in fine if isinstance(a, Say)]
     said_coarse = [(a.text, a.at) for a in coarse if isinstance(a, Say)]
     assert said_fine == said_coarse
@@ -83,7 +89,7 @@ def test_hold_starts_a_countdown_and_pain_cancels_it_at_the_same_time():
 
 def test_countdown_numbers_are_count_lines_due_on_their_second():
     _, actions = drive({0.0: "start"}, step=1.0, until=120)
-    counts = [a for a in actions if isinstance(a, Say) and a.kind == LineKind.COUNT]
+    counts = [a for a in with_numbers(actions) if isinstance(a, Say) and a.kind == LineKind.COUNT]
     assert [a.text for a in counts[:5]] == ["Five.", "Four.", "Three.", "Two.", "One."]
     assert [b.at - a.at for a, b in itertools.pairwise(counts[:5])] == [1.0] * 4
 
@@ -142,7 +148,7 @@ def test_speech_that_ends_in_time_changes_nothing_and_a_hold_is_never_stretched(
     assert coach.next_deadline() == pytest.approx(2.0 + ROUTINE.timing.placement)
     while coach.phase != "hold":
         coach.handle(Tick(at=coach.next_deadline()))
-    hold = coach._hold
+    hold = coach.hold
     coach.handle(SpeechQueued(until=hold.ends + 30.0, at=hold.started + 0.5))
     actions = []
     while coach.phase == "hold":
@@ -193,7 +199,8 @@ def halfway_and_countdown(presses: dict[float, str], preset: tuple[str, ...] = (
         actions += coach.handle(Tick(at=clock.now()))
     last = [countdown, *(a for a in actions if isinstance(a, StartCountdown))][-1]
     halfway = [a for a in actions if isinstance(a, Say) and a.text.startswith("Halfway")]
-    numbers = [a for a in actions if isinstance(a, Say) and a.kind == LineKind.COUNT]
+    said = with_numbers([countdown, *actions])
+    numbers = [a for a in said if isinstance(a, Say) and a.kind == LineKind.COUNT]
     return countdown.at, last, halfway, numbers
 
 
@@ -391,3 +398,46 @@ def test_after_a_lighter_retry_of_the_painful_spot_the_spot_after_it_starts_ligh
         actions = coach.handle(Tick(at=coach.next_deadline()))
     assert coach.spot_index == 1 and coach.level == 0
     assert "light pressure" in " ".join(says(actions))
+
+
+def test_the_transition_table_answers_every_command_in_every_context():
+    from intents.catalog import default_catalog
+
+    for intent in [*default_catalog().names(), UNKNOWN]:
+        for context in Context:
+            assert (intent, context) in TRANSITIONS, (intent, context)
+
+
+def test_a_lost_device_pauses_the_hold_without_the_reply_to_pause_and_its_return_resumes():
+    coach, countdown = in_a_hold()
+    at = countdown.at + 6
+    coach.handle(Tick(at=at))
+    lost = coach.handle(DeviceLost("microphone", at))
+    assert isinstance(lost[0], CancelCountdown)
+    assert [(a.text, a.kind) for a in lost[1:]] == [
+        ("The microphone stopped working. Pausing.", LineKind.ALERT)
+    ]
+    assert coach.paused and coach.context == Context.PAUSED
+    back = coach.handle(DeviceBack("microphone", at + 10))
+    assert not coach.paused
+    assert [a.kind for a in back if isinstance(a, Say)] == [LineKind.REPLY]
+    restarted = [a for a in back if isinstance(a, StartCountdown)]
+    assert restarted and restarted[0].ends_at == pytest.approx(countdown.ends_at + 10)
+
+
+def test_a_device_back_does_not_resume_a_pause_the_user_asked_for():
+    coach, countdown = in_a_hold()
+    hear(coach, "pause", countdown.at + 1)
+    assert coach.handle(DeviceLost("speaker", countdown.at + 2)) == []
+    assert coach.handle(DeviceBack("speaker", countdown.at + 3)) == []
+    assert coach.paused
+
+
+def test_interrupted_ends_the_session_as_stop_does():
+    stopped, interrupted = Coach(ROUTINE, seed=4), Coach(ROUTINE, seed=4)
+    for coach in (stopped, interrupted):
+        coach.handle(SessionStarted(at=0.0))
+        hear(coach, "start", 1.0)
+    by_voice = hear(stopped, "stop", 20.0)
+    assert interrupted.handle(Interrupted(at=20.0)) == by_voice
+    assert interrupted.finished

@@ -26,6 +26,7 @@ from voice_coach.runtime.clock import SimulatedClock
 from voice_coach.runtime.echo_filter import ECHO_TAIL
 from voice_coach.runtime.listener import Utterance
 from voice_coach.runtime.speech_output import SpeechOutput
+from voice_coach.runtime.text_session import format_time
 from voice_coach.runtime.voice_session import VoiceSession
 from voice_coach.runtime.watchdog import DeviceWatchdog
 
@@ -170,6 +171,18 @@ def test_the_whole_routine_runs_hands_free_on_the_simulated_clock():
     assert rig.lines("7 of 7 spots")
     hold_lines = rig.lines("One.")
     assert len(hold_lines) == len(rig.coach.routine.spots)
+
+
+def test_each_countdown_number_is_printed_on_its_second_as_it_is_spoken():
+    rig = Rig()
+    rig.user.steps = [Step(rig.quiet, "start")]
+    rig.run()
+    printed = [line for line in rig.printed if line.split(" coach: ")[-1] in NUMBERS]
+    spoken = sorted((p for p in rig.speaker.playbacks if p.text in NUMBERS), key=lambda p: p.start)
+    assert len(printed) == len(spoken) == 5 * len(rig.coach.routine.spots)
+    for line, playback in zip(printed, spoken, strict=True):
+        at = format_time(rig.clock.session_at(playback.start))
+        assert line == f"{at} coach: {playback.text}"
 
 
 def test_the_speakers_underruns_are_counted_in_the_session_log_when_it_closes():
@@ -321,7 +334,8 @@ def test_a_lost_microphone_pauses_the_hold_and_it_resumes_where_it_stopped():
     alert = rig.lines("microphone stopped working")[0]
     assert lost_at - unplugged_at <= 2.0 and alert.start - unplugged_at <= 2.0
     # The hold lost no time and gained none: "One." lands at its end plus the outage.
-    announced = int(hold.text.split(" seconds")[0].split()[-1])
+    routine = rig.coach.routine
+    announced = routine.hold_for(routine.spots[0], routine.start_pressure)
     one = rig.lines("One.")[0]
     held = (one.start + 1.0 - hold.start) - (back_at - lost_at)
     assert held == pytest.approx(announced, abs=0.3)

@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             session.run_real(lines)
     except KeyboardInterrupt:
-        session.stop(at=coach._now)
+        session.stop(at=coach.now)
     return 0
 
 

@@ -2,14 +2,21 @@
 
 It never sleeps, prints or touches a device; time arrives inside the events. Everything it will do
 later sits on a ``Timeline`` of deadlines, so ``next_deadline()`` tells a runtime when to tick.
+What each command does in each context is the table in ``transitions``; this file is the flow
+through the routine that those answers set going.
 """
 
 from __future__ import annotations
 
 from voice_coach.core.events import (
     Action,
+    CancelCountdown,
+    Countdown,
+    DeviceBack,
+    DeviceLost,
     Event,
     Heard,
+    Interrupted,
     LineKind,
     Say,
     SessionFinished,
@@ -17,35 +24,34 @@ from voice_coach.core.events import (
     SpeechQueued,
     StartCountdown,
 )
-from voice_coach.core.lines import NUMBER_WORDS, Lines
-from voice_coach.core.routine import Routine
+from voice_coach.core.lines import Lines
+from voice_coach.core.routine import Routine, Spot
 from voice_coach.core.state import (
     BREATH_CUE_AFTER,
-    COUNTDOWN_FROM,
-    FINISHED,
+    PAUSED_REMINDER_AFTER,
     REPROMPT_INTERVAL,
     ROOM_AFTER_SPEECH,
-    SPOT,
     SPOT_PHASES,
-    STRETCH,
-    WELCOME,
     WELCOME_REMINDER_AFTER,
+    Context,
     Hold,
+    Mode,
+    Phase,
     duration,
     whole,
 )
 from voice_coach.core.timeline import Due, Timeline
-from voice_coach.core.transitions import IntentHandlers
+from voice_coach.core.transitions import heard
 
 
-class Coach(IntentHandlers):
+class Coach:
     """Guides one session through a routine: feed it events, act on the actions it returns."""
 
     def __init__(self, routine: Routine, seed: int = 0, lines: Lines | None = None):
         self.routine = routine
         self.lines = lines or Lines(seed)
-        self.mode = WELCOME
-        self.phase = ""
+        self.mode = Mode.WELCOME
+        self.phase = Phase.NONE
         self.level = routine.start_pressure
         self.spot_index = -1  # the spot we are on, or the last one finished
         self.spots_done = 0
@@ -55,6 +61,7 @@ class Coach(IntentHandlers):
         self._timeline = Timeline()
         self._frozen: list[Due] = []
         self._paused_at = 0.0
+        self._paused_by_device = False  # paused (or asked to) because a device was lost
         self._hold: Hold | None = None
         self._stretch_count = 0
         self._return_spot: int | None = None  # where a requested stretch returns to
@@ -80,7 +87,26 @@ class Coach(IntentHandlers):
 
     @property
     def finished(self) -> bool:
-        return self.mode == FINISHED
+        return self.mode == Mode.FINISHED
+
+    @property
+    def now(self) -> float:
+        """The latest session time the coach has seen."""
+        return self._now
+
+    @property
+    def hold(self) -> Hold | None:
+        """The running hold (paused or not), if the session is in one."""
+        return self._hold
+
+    @property
+    def context(self) -> Context:
+        """What a command is answered in: the column of the transition table."""
+        if self.paused:
+            return Context.PAUSED
+        if self._offering_end:
+            return Context.END_OFFER
+        return Context(self.mode.value)
 
     def next_deadline(self) -> float | None:
         """The session time at which the coach next has something to do, if any."""
@@ -97,12 +123,14 @@ class Coach(IntentHandlers):
         self._instruction_open = False
         if isinstance(event, SpeechQueued):
             self._make_room_for_speech(event.until)
-        elif isinstance(event, Heard) and not self.finished:
-            self._heard(event.intent, at, event.near, event.answer)
-        elif isinstance(event, Heard) and event.intent == "pain":
-            self._say(self.lines.say("pain", ball=self._ball), at, LineKind.ALERT)
-        elif isinstance(event, Heard) and event.intent == "numbness":
-            self._say(self.lines.say("numbness_advice"), at, LineKind.ALERT)
+        elif isinstance(event, Heard):
+            heard(self, event.intent, at, event.near, event.answer)
+        elif isinstance(event, Interrupted):
+            heard(self, "stop", at)  # as if the user had said stop: the summary is said
+        elif isinstance(event, DeviceLost):
+            self._device_lost(event.device, at)
+        elif isinstance(event, DeviceBack):
+            self._device_back(at)
         return self._flush()
 
     # ----------------------------------------------------------------- time
@@ -125,17 +153,32 @@ class Coach(IntentHandlers):
         elif due.kind == "halfway":
             # A progress mark, not an instruction: "repeat" after it says the breathing cue.
             self._say(self.lines.say("halfway"), at, instruction=False)
-        elif due.kind == "count":
-            self._say(NUMBER_WORDS[int(due.data)], at, LineKind.COUNT)
         elif due.kind == "reminder":
             self._say(self.lines.say(str(due.data)), at, LineKind.REPLY)
 
     def _make_room_for_speech(self, until: float) -> None:
         # A hold is never stretched (its countdown is on the clock); every other phase lasts at
         # least until its instructions have been said, plus a moment to act on them.
-        if self.paused or self.finished or (self.mode == SPOT and self.phase == "hold"):
+        if self.paused or self.finished or (self.mode == Mode.SPOT and self.phase == Phase.HOLD):
             return
         self._timeline.defer("phase_end", until + ROOM_AFTER_SPEECH)
+
+    # ----------------------------------------------------------------- devices
+
+    def _device_lost(self, device: str, at: float) -> None:
+        if self.paused or self.finished:
+            return
+        self._question = None
+        self._paused_by_device = True
+        # Paused without the reply to "pause": the user did not pause, the device did.
+        if self.context in (Context.SPOT, Context.STRETCH):
+            self._pause(at)
+        self._say(self.lines.always("device_lost", device=device), at, LineKind.ALERT)
+
+    def _device_back(self, at: float) -> None:
+        if self._paused_by_device and self.paused:
+            self._paused_by_device = False
+            heard(self, "resume", at)
 
     # ----------------------------------------------------------------- flow
 
@@ -149,12 +192,17 @@ class Coach(IntentHandlers):
         self._say(self.lines.say("ready"), at)
         self._timeline.add(at + WELCOME_REMINDER_AFTER, "reminder", "welcome_reminder")
 
-    def _begin(self, at: float) -> None:
-        self._start_spot(0, at)
+    def _leave_activity(self, at: float) -> None:
+        """Drop whatever is running: the hold and its countdown, what is due, a pause."""
+        if self._hold is not None and not self.paused:  # pausing already cancelled it
+            self._emit(CancelCountdown(at=at))
+        self._hold = None
+        self._timeline.clear()
+        self._frozen, self.paused = [], False
 
     def _start_spot(self, index: int, at: float, intro: str | None = None) -> None:
-        self._timeline.clear()
-        self.mode, self.spot_index, self.paused = SPOT, index, False
+        self._leave_activity(at)
+        self.mode, self.spot_index = Mode.SPOT, index
         self._offering_end = False
         spot = self._spot
         total = len(self.routine.spots)
@@ -166,51 +214,49 @@ class Coach(IntentHandlers):
             self._say(self.lines.say("light_after_pain"), at)
         self._say(spot.placement, at)
         self._say(self._pressure_cue(), at)
-        self._enter_phase("placement", at)
+        self._enter_phase(Phase.PLACEMENT, at)
 
-    def _enter_phase(self, phase: str, at: float) -> None:
+    def _enter_phase(self, phase: Phase, at: float) -> None:
         self.phase = phase
         timing = self.routine.timing
         spot = self._spot
-        if phase == "placement":
+        if phase == Phase.PLACEMENT:
             self._timeline.add(at + timing.placement, "phase_end")
-        elif phase == "rolling":
+        elif phase == Phase.ROLLING:
             self._say(spot.rolling, at)
             self._timeline.add(at + timing.rolling, "phase_end")
-        elif phase == "find":
+        elif phase == Phase.FIND:
             self._say(spot.find, at)
             self._timeline.add(at + timing.find, "phase_end")
-        elif phase == "hold":
+        elif phase == Phase.HOLD:
             seconds = self.routine.hold_for(spot, self.level)
             self._hold = Hold(started=at, ends=at + seconds)
             self._say(self.lines.say("hold", seconds=whole(seconds)), at)
-            self._emit(StartCountdown(seconds=seconds, ends_at=at + seconds, at=at))
+            self._start_countdown(at)
             self._timeline.add(at + BREATH_CUE_AFTER, "breath")
             self._timeline.add(at + seconds / 2, "halfway")
-            self._schedule_hold_end(after=at)
-        elif phase == "release":
+            self._timeline.add(at + seconds, "phase_end")
+        elif phase == Phase.RELEASE:
             self._hold = None
             self.spots_done += 1
             self._say(self.lines.say("release", ball=self._ball), at)
             self._timeline.add(at + timing.release, "phase_end")
 
-    def _schedule_hold_end(self, after: float) -> None:
-        """Countdown numbers and the hold's end, for the current ``_hold``."""
+    def _start_countdown(self, at: float) -> None:
+        """Count down the rest of the running hold, from ``at``."""
         assert self._hold is not None
         ends = self._hold.ends
-        for number in range(COUNTDOWN_FROM, 0, -1):
-            if ends - number > after:
-                self._timeline.add(ends - number, "count", number)
-        self._timeline.add(ends, "phase_end")
+        countdown = Countdown.ahead_of(at, ends)
+        self._emit(StartCountdown(seconds=ends - at, countdown=countdown, at=at))
 
     def _phase_ended(self, at: float) -> None:
-        if self.mode == SPOT:
+        if self.mode == Mode.SPOT:
             position = SPOT_PHASES.index(self.phase)
             if position + 1 < len(SPOT_PHASES):
                 self._enter_phase(SPOT_PHASES[position + 1], at)
             else:
                 self._after_spot(at)
-        elif self.mode == STRETCH:
+        elif self.mode == Mode.STRETCH:
             self._say(self.lines.say("stretch_done"), at)
             self._after_stretch(at)
 
@@ -225,7 +271,7 @@ class Coach(IntentHandlers):
         if self._return_spot is not None:
             index, self._return_spot = self._return_spot, None
             if index < 0:
-                self.mode, self.phase = WELCOME, ""
+                self.mode, self.phase = Mode.WELCOME, Phase.NONE
                 self._timeline.clear()
                 self._say(self.lines.say("back_to_start"), at)
                 return
@@ -241,8 +287,8 @@ class Coach(IntentHandlers):
             self._finish(at)
 
     def _start_stretch(self, at: float, requested: bool) -> None:
-        self._timeline.clear()
-        self.mode, self.phase, self.paused, self._hold = STRETCH, "stretch", False, None
+        self._leave_activity(at)
+        self.mode, self.phase = Mode.STRETCH, Phase.STRETCH
         self._offering_end = False
         stretch = self.routine.stretches[self._stretch_count % len(self.routine.stretches)]
         self._stretch_count += 1
@@ -255,18 +301,24 @@ class Coach(IntentHandlers):
                 self._timeline.add(at + cue.at, "say", cue.text)
         self._timeline.add(at + stretch.seconds, "phase_end")
 
+    def _pause(self, at: float) -> None:
+        """Stop the clock: what is due waits, the countdown is void until resumed."""
+        self.paused, self._paused_at = True, at
+        self._frozen = self._timeline.clear()
+        if self._hold is not None:
+            self._emit(CancelCountdown(at=at))
+        self._timeline.add(at + PAUSED_REMINDER_AFTER, "reminder", "paused_reminder")
+
     def _finish(self, at: float, stopped: bool = False, closing: str | None = None) -> None:
         """End the session with its summary; ``closing`` is a line key said last."""
-        self._timeline.clear()
-        self._cancel_hold(at)
-        self._frozen = []
-        if self.mode == WELCOME:
+        self._leave_activity(at)
+        if self.mode == Mode.WELCOME:
             if closing is None:
                 self._reply("farewell_early", at)
             else:
                 self._say(self.lines.say(closing), at, LineKind.REPLY)
             self._emit(SessionFinished(summary="", at=at))
-            self.mode = FINISHED
+            self.mode = Mode.FINISHED
             return
         if stopped:
             self._say(self.lines.say("stopped"), at, LineKind.ALERT)
@@ -281,7 +333,7 @@ class Coach(IntentHandlers):
         if closing is not None:
             self._say(self.lines.say(closing), at)
         self._emit(SessionFinished(summary=summary, at=at))
-        self.mode, self.phase, self.paused = FINISHED, "", False
+        self.mode, self.phase = Mode.FINISHED, Phase.NONE
 
     def _pressure_cue(self, step: int = 0) -> str:
         """What to do with the body for the current level: to set it up (``step`` 0), or to
@@ -305,7 +357,7 @@ class Coach(IntentHandlers):
         self._start_spot(index, at, intro=self.lines.say(key, name=name, pressure=pressure))
 
     @property
-    def _spot(self):
+    def _spot(self) -> Spot:
         return self.routine.spots[max(self.spot_index, 0)]
 
     @property

@@ -14,7 +14,7 @@ class LineKind(StrEnum):
     """What a spoken line is for; the audio edge treats them differently."""
 
     GUIDE = "guide"  # instructions: placement, rolling, breathing, stretches
-    COUNT = "count"  # a countdown number, due exactly at ``Say.at``
+    COUNT = "count"  # a countdown number, printed at ``Say.at`` (the speaker has it scheduled)
     REPLY = "reply"  # an answer to something the user said
     ALERT = "alert"  # pain and stop: cut whatever is being said
 
@@ -61,7 +61,30 @@ class SpeechQueued:
     at: float
 
 
-Event = SessionStarted | Heard | Tick | SpeechQueued
+@dataclass(frozen=True)
+class DeviceLost:
+    """The microphone or speaker stopped responding: the coach pauses until it is back."""
+
+    device: str
+    at: float
+
+
+@dataclass(frozen=True)
+class DeviceBack:
+    """Every lost device is back: what the loss paused carries on."""
+
+    device: str
+    at: float
+
+
+@dataclass(frozen=True)
+class Interrupted:
+    """The session is to end now (Ctrl-C, end of input): the coach says its summary."""
+
+    at: float
+
+
+Event = SessionStarted | Heard | Tick | SpeechQueued | DeviceLost | DeviceBack | Interrupted
 
 
 @dataclass(frozen=True)
@@ -73,18 +96,45 @@ class Say:
     kind: LineKind = LineKind.GUIDE
 
 
+COUNTDOWN_FROM = 5  # a hold's last seconds are counted down from this number
+
+
+@dataclass(frozen=True)
+class Countdown:
+    """The numbers said at the end of a hold: each is due ``n`` seconds before ``ends_at``.
+
+    ``numbers`` are the ones still ahead, as (session time, number), first due first. This is
+    the one place the countdown is worked out; the runtimes schedule and print what it says.
+    """
+
+    ends_at: float
+    numbers: tuple[tuple[float, int], ...]
+
+    @classmethod
+    def ahead_of(cls, after: float, ends_at: float) -> Countdown:
+        """The countdown of a hold ending at ``ends_at``: the numbers due after ``after``."""
+        numbers = tuple(
+            (ends_at - n, n) for n in range(COUNTDOWN_FROM, 0, -1) if ends_at - n > after
+        )
+        return cls(ends_at, numbers)
+
+
 @dataclass(frozen=True)
 class StartCountdown:
-    """A hold began (or was re-timed): it ends at ``ends_at``; numbers are spoken as ``Say``."""
+    """A hold began (or was re-timed, or resumed): count down the numbers of ``countdown``."""
 
     seconds: float
-    ends_at: float
+    countdown: Countdown
     at: float
+
+    @property
+    def ends_at(self) -> float:
+        return self.countdown.ends_at
 
 
 @dataclass(frozen=True)
 class CancelCountdown:
-    """The running hold's countdown is void (pause, pain, skip, stop)."""
+    """The running countdown is void (pause, pain, skip, stop): its numbers are not said."""
 
     at: float
 

@@ -25,8 +25,10 @@ class Lines:
         self._last[key] = index
         return options[index].format(**values)
 
-    def keys(self) -> set[str]:
-        return set(self._table)
+    def always(self, key: str, **values: object) -> str:
+        """The first wording of ``key``, picked without the random choice: for a line once
+        written in code, so that it leaves the seeded choices of every other line as they were."""
+        return self._table[key][0].format(**values)
 
     def every_wording(self) -> list[str]:
         """All wordings with placeholders unfilled (for echo and grammar tests)."""

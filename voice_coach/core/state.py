@@ -1,16 +1,14 @@
-"""Where a coaching session can be, and the deadline arithmetic of a hold.
+"""Where a coaching session can be, its timings, and what a running hold is.
 
-Shared by the dialogue manager's flow (``dialogue``) and its answers to the user
-(``intent_handlers``).
+Shared by the coach's flow through the routine (``coach``) and its answers to the user
+(``transitions``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
-from voice_coach.core.timeline import Due
-
-COUNTDOWN_FROM = 5
 BREATH_CUE_AFTER = 3.0  # seconds into a hold, once the hold line has been said
 REPROMPT_INTERVAL = 20.0  # a miss gets a reprompt at most this often
 ROOM_AFTER_SPEECH = 2.0  # seconds after an instruction is said before the next phase begins
@@ -19,29 +17,55 @@ PAUSED_REMINDER_AFTER = 60.0
 PAIN_REMINDER_AFTER = 30.0
 MIN_LEFT_AFTER_RETIME = 3.0
 
-# Where in the session we are. A spot runs placement -> rolling -> find -> hold -> release.
-WELCOME, SPOT, STRETCH, AFTER_PAIN, FINISHED = (
-    "welcome",
-    "spot",
-    "stretch",
-    "after_pain",
-    "finished",
-)
-SPOT_PHASES = ("placement", "rolling", "find", "hold", "release")
+
+class Mode(StrEnum):
+    """What the session is doing."""
+
+    WELCOME = "welcome"  # waiting for "start"
+    SPOT = "spot"  # on the ball, through the spot's phases
+    STRETCH = "stretch"
+    AFTER_PAIN = "after_pain"  # off the ball after pain, waiting for softer, next spot or stop
+    FINISHED = "finished"
 
 
-@dataclass
+class Phase(StrEnum):
+    """Where on a spot the session is; a spot runs through them in this order."""
+
+    NONE = ""  # not on a spot
+    PLACEMENT = "placement"
+    ROLLING = "rolling"
+    FIND = "find"
+    HOLD = "hold"
+    RELEASE = "release"
+    STRETCH = "stretch"  # the phase of a stretch, which has only one
+
+
+SPOT_PHASES = (Phase.PLACEMENT, Phase.ROLLING, Phase.FIND, Phase.HOLD, Phase.RELEASE)
+
+
+class Context(StrEnum):
+    """What a command is answered in: the mode, or one of two states a mode can be in.
+
+    A spot or a stretch can be paused (its clock stopped until "resume"); after pain the coach
+    can have asked whether to end the session (a yes-or-no question open). Either one changes
+    what most commands mean, so each is a column of the transition table of its own.
+    """
+
+    WELCOME = "welcome"
+    SPOT = "spot"
+    STRETCH = "stretch"
+    AFTER_PAIN = "after_pain"
+    PAUSED = "paused"  # a spot or a stretch with its clock stopped
+    END_OFFER = "end_offer"  # after pain, asked "shall we end the session here?"
+    FINISHED = "finished"
+
+
+@dataclass(frozen=True)
 class Hold:
     """A running hold, as two session times: a pause shifts both, a re-timing moves the end."""
 
     started: float
     ends: float
-
-
-def countdown_items(ends: float, after: float) -> list[Due]:
-    """The last five numbers still ahead of ``after``, then the hold's end."""
-    items = [Due(ends - n, 0, "count", n) for n in range(COUNTDOWN_FROM, 0, -1) if ends - n > after]
-    return [*items, Due(ends, 0, "phase_end")]
 
 
 def whole(seconds: float) -> int:

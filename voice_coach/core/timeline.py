@@ -51,10 +51,6 @@ class Timeline:
         items, self._items = sorted(self._items), []
         return items
 
-    def remove(self, *kinds: str) -> None:
-        self._items = [item for item in self._items if item.kind not in kinds]
-        heapq.heapify(self._items)
-
     def defer(self, kind: str, not_before: float) -> None:
         """Move every ``kind`` item due before ``not_before`` to ``not_before``."""
         early = [item for item in self._items if item.kind == kind and item.at < not_before]
@@ -63,9 +59,6 @@ class Timeline:
         heapq.heapify(self._items)
         for item in early:
             self.add(not_before, item.kind, item.data)
-
-    def has(self, kind: str) -> bool:
-        return any(item.kind == kind for item in self._items)
 
     def restore(self, items: list[Due], shift: float) -> None:
         """Put back items taken with ``clear``, each moved later by ``shift`` seconds."""

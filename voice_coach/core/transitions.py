@@ -1,32 +1,35 @@
-"""The dialogue manager's answers to what the user says: one ``_on_<intent>`` method each.
+"""What the coach does when it hears a command: a table from (intent, context) to an answer.
 
-A mixin of ``Coach`` (in ``dialogue``), which owns the state and the flow through the routine;
-kept apart so each file reads as one concern.
+Each answer is a small function of the coach and the time; ``TRANSITIONS`` says which one runs
+for each command in each context (the mode, or a paused spot, or an open offer to end), so what a
+command does anywhere can be read off one table. The flow the answers set going (spots, holds,
+stretches, the summary) is ``Coach``'s; the answers are its transitions, so they use its private
+state and steps, kept in their own file only so that the table reads as one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from voice_coach.core.events import CancelCountdown, LineKind, StartCountdown
+from voice_coach.core.events import LineKind
 from voice_coach.core.routine import MAX_HOLD, MIN_HOLD
 from voice_coach.core.state import (
-    AFTER_PAIN,
     MIN_LEFT_AFTER_RETIME,
     PAIN_REMINDER_AFTER,
-    PAUSED_REMINDER_AFTER,
     REPROMPT_INTERVAL,
-    SPOT,
-    STRETCH,
-    WELCOME,
+    Context,
     Hold,
-    countdown_items,
+    Mode,
+    Phase,
     whole,
 )
 from voice_coach.core.timeline import Due
 
 if TYPE_CHECKING:
     from voice_coach.core.coach import Coach
+
+Answer = Callable[["Coach", float], None]
 
 SPOKEN_COMMANDS = {
     "start": "start",
@@ -39,15 +42,15 @@ SPOKEN_COMMANDS = {
     "repeat": "repeat",
     "stop": "stop",
 }
-HELP_BY_MODE = {
-    WELCOME: ("start", "harder", "softer", "stretch", "stop"),
-    SPOT: ("harder", "softer", "pause", "next_spot", "stretch", "repeat", "stop"),
-    STRETCH: ("next_spot", "pause", "repeat", "stop"),
-    AFTER_PAIN: ("softer", "next_spot", "resume", "stop"),
-    "paused": ("resume", "next_spot", "stop"),
+HELP_BY_MODE: dict[Context, tuple[str, ...]] = {
+    Context.WELCOME: ("start", "harder", "softer", "stretch", "stop"),
+    Context.SPOT: ("harder", "softer", "pause", "next_spot", "stretch", "repeat", "stop"),
+    Context.STRETCH: ("next_spot", "pause", "repeat", "stop"),
+    Context.AFTER_PAIN: ("softer", "next_spot", "resume", "stop"),
+    Context.PAUSED: ("resume", "next_spot", "stop"),
     # Answered with commands every recognizer knows: a bare "no" in PocketSphinx's grammar
     # turned "ouch" said over the coach into "no keep" (live barge-in test, 0 of 5 heard).
-    "end_offer": ("stop", "next_spot"),
+    Context.END_OFFER: ("stop", "next_spot"),
 }
 # Sharp pain this often, on one spot or in the whole session, and the coach offers to end.
 PAINS_ON_A_SPOT_TO_OFFER_END = 2
@@ -58,304 +61,379 @@ PAINS_IN_A_SESSION_TO_OFFER_END = 3
 # acted on when heard, and a question would only stand between the user and the stop.
 NEVER_ASKED = frozenset({"stop", "pain", "numbness", "help"})
 QUESTION_WINDOW = 10.0  # seconds a question stays open for a yes or a no
+UNKNOWN = "unknown"  # the row of the table for an utterance that matched no command
 
 
-class IntentHandlers:
-    """What the coach does on each intent; ``self`` is always a ``Coach``."""
-
-    def _heard(
-        self: Coach,
-        intent: str | None,
-        at: float,
-        near: tuple[str, ...] = (),
-        answer: str | None = None,
-    ) -> None:
-        question, self._question = self._question, None
-        options = question[0] if question and at - question[1] <= QUESTION_WINDOW else ()
-        if intent is None and options and answer == "no":
-            self._reply("question_dropped", at)
+def heard(
+    coach: Coach,
+    intent: str | None,
+    at: float,
+    near: tuple[str, ...] = (),
+    answer: str | None = None,
+) -> None:
+    """Answer what the user said: settle an open question first, then look the command up."""
+    if coach.finished:
+        TRANSITIONS.get((intent or UNKNOWN, Context.FINISHED), ignore)(coach, at)
+        return
+    question, coach._question = coach._question, None
+    options = question[0] if question and at - question[1] <= QUESTION_WINDOW else ()
+    if intent is None and options and answer == "no":
+        coach._reply("question_dropped", at)
+        return
+    if intent is None and options and answer == "yes":
+        if len(options) > 1:  # "yes" to "softer or next spot?" says neither
+            _ask(coach, options, at)
             return
-        if intent is None and options and answer == "yes":
-            if len(options) > 1:  # "yes" to "softer or next spot?" says neither
-                self._ask(options, at)
-                return
-            intent = options[0]
-        if intent is None and answer is not None and self._offering_end:
-            # "Shall we end the session here?" is a yes-or-no question too.
-            intent = "stop" if answer == "yes" else "next_spot"
-        elif intent is None and answer is not None:
-            return  # "yeah" to a cue, nothing asked: an acknowledgement, not a miss
-        if intent is None and self._ask(near, at):
-            return
-        handler = getattr(self, f"_on_{intent}", None) if intent else None
-        if handler is None:
-            self._on_unknown(at)
-        else:
-            handler(at)
+        intent = options[0]
+    if intent is None and answer is not None and coach._offering_end:
+        # "Shall we end the session here?" is a yes-or-no question too.
+        intent = "stop" if answer == "yes" else "next_spot"
+    elif intent is None and answer is not None:
+        return  # "yeah" to a cue, nothing asked: an acknowledgement, not a miss
+    if intent is None and _ask(coach, near, at):
+        return
+    TRANSITIONS.get((intent or UNKNOWN, coach.context), reprompt)(coach, at)
 
-    def _ask(self: Coach, near: tuple[str, ...], at: float) -> bool:
-        """Ask about the near misses that make sense now; False when there are none."""
-        allowed = HELP_BY_MODE.get(self._help_mode(), HELP_BY_MODE[SPOT])
-        options = tuple(i for i in near if i in allowed and i not in NEVER_ASKED)
-        if not options:
-            return False
-        self._question = (options, at)
-        names = [SPOKEN_COMMANDS[i] for i in options]
-        if len(names) == 1:
-            self._reply("ask_one", at, command=names[0].capitalize())
-        else:
-            self._reply("ask_two", at, first=names[0].capitalize(), second=names[1])
-        return True
 
-    def _on_unknown(self: Coach, at: float) -> None:
-        if at - self._last_reprompt >= REPROMPT_INTERVAL:
-            self._last_reprompt = at
-            self._reply("reprompt", at)
+def _ask(coach: Coach, near: tuple[str, ...], at: float) -> bool:
+    """Ask about the near misses that make sense now; False when there are none."""
+    allowed = HELP_BY_MODE.get(coach.context, HELP_BY_MODE[Context.SPOT])
+    options = tuple(i for i in near if i in allowed and i not in NEVER_ASKED)
+    if not options:
+        return False
+    coach._question = (options, at)
+    names = [SPOKEN_COMMANDS[i] for i in options]
+    if len(names) == 1:
+        coach._reply("ask_one", at, command=names[0].capitalize())
+    else:
+        coach._reply("ask_two", at, first=names[0].capitalize(), second=names[1])
+    return True
 
-    def _on_start(self: Coach, at: float) -> None:
-        if self.paused:
-            self._on_resume(at)
-        elif self.mode == WELCOME:
-            self._begin(at)
-        elif self._offering_end:
-            self._carry_on_light(at)
-        elif self.mode == AFTER_PAIN:
-            self._retry_spot(at)
-        else:
-            self._reply("already_running", at)
 
-    def _on_stop(self: Coach, at: float) -> None:
-        if self._offering_end:
-            self._reply("end_accepted", at)
-            self._finish(at, closing="pain_advice")
-            return
-        self._finish(at, stopped=True)
+# ----------------------------------------------------------------- answers
 
-    def _on_pain(self: Coach, at: float) -> None:
-        self._cancel_hold(at)
-        self._timeline.clear()
-        self._frozen, self.paused = [], False
-        self._say(self.lines.say("pain", ball=self._ball), at, LineKind.ALERT)
-        if self.mode == WELCOME:
-            return
-        if self.mode != AFTER_PAIN:  # said again while off the ball, it is the same report
-            self._count_pain()
-            self._pain_in_stretch = self.mode == STRETCH
-            if self.mode == STRETCH and self._return_spot is not None:
-                # Out of a requested stretch, the spot to come is the one it returns to.
-                self.spot_index = self._return_spot - 1
-            self._return_spot = None
-            self.mode, self.phase = AFTER_PAIN, ""
-        self._offer_after_pain(at)
 
-    def _count_pain(self: Coach) -> None:
-        self._pains += 1
-        on_spot = 0
-        if self.mode == SPOT:
-            self._pain_spot = self.spot_index
-            on_spot = self._pains_by_spot.get(self.spot_index, 0) + 1
-            self._pains_by_spot[self.spot_index] = on_spot
-        else:
-            self._pain_spot = None  # in a stretch: the spot that comes next starts light
-        self._light_next = True
-        self._offering_end = (
-            on_spot >= PAINS_ON_A_SPOT_TO_OFFER_END
-            or self._pains >= PAINS_IN_A_SESSION_TO_OFFER_END
-        )
-        self._end_offer_key = (
-            "pain_end_offer_spot" if on_spot >= PAINS_ON_A_SPOT_TO_OFFER_END else "pain_end_offer"
-        )
+def ignore(coach: Coach, at: float) -> None:
+    """Nothing to do (a command after the session ended)."""
 
-    def _offer_after_pain(self: Coach, at: float) -> None:
-        if self._offering_end:
-            key, reminder = self._end_offer_key, "end_offer_reminder"
-        else:
-            key, reminder = ("pain_lightest" if self.level == 0 else "pain_offer"), "pain_reminder"
-        # Queued behind the alert, not another alert: an alert cuts what is being said.
-        self._say(self.lines.say(key), at, LineKind.REPLY, instruction=True)
-        self._timeline.add(at + PAIN_REMINDER_AFTER, "reminder", reminder)
 
-    def _carry_on_light(self: Coach, at: float) -> None:
-        """Declined the offer to end: on to the next spot, which starts at light pressure."""
-        self._timeline.clear()
-        self._reply("end_declined", at)
-        self._pain_in_stretch, self._pain_spot = False, None
-        if self.spot_index + 1 < len(self.routine.spots):
-            self._start_spot(self.spot_index + 1, at)
-        else:
-            self._finish(at)
+def reprompt(coach: Coach, at: float) -> None:
+    if at - coach._last_reprompt >= REPROMPT_INTERVAL:
+        coach._last_reprompt = at
+        coach._reply("reprompt", at)
 
-    def _on_numbness(self: Coach, at: float) -> None:
-        # A nerve under pressure, not a sore muscle: no retry, no next spot; the session ends.
-        self._cancel_hold(at)
-        self._timeline.clear()
-        self._frozen, self.paused = [], False
-        key = "numbness_before_start" if self.mode == WELCOME else "numbness"
-        self._say(self.lines.say(key, ball=self._ball), at, LineKind.ALERT)
-        self._finish(at, closing="numbness_advice")
 
-    def _on_harder(self: Coach, at: float) -> None:
-        if self.mode == AFTER_PAIN:
-            self._reply("not_after_pain", at)
-        elif self.level + 1 >= len(self.routine.pressures):
-            self._reply("at_firmest", at)
-        else:
-            self._change_level(+1, at)
+def _replying(key: str) -> Answer:
+    """An answer that is one reply line and nothing else."""
 
-    def _on_softer(self: Coach, at: float) -> None:
-        if self._offering_end:
-            self._carry_on_light(at)
-        elif self.level == 0:
-            self._reply("at_lightest", at)
-        elif self.mode == AFTER_PAIN:
-            # Off the ball by now: the retry sets the lighter level up from the start.
-            self.level -= 1
-            self._retry_spot(at, key="pain_retry")
-        else:
-            self._change_level(-1, at)
+    def answer(coach: Coach, at: float) -> None:
+        coach._reply(key, at)
 
-    def _on_next_spot(self: Coach, at: float) -> None:
-        if self.mode == WELCOME:
-            self._begin(at)
-            return
-        if self._offering_end:
-            self._carry_on_light(at)
-            return
-        self._cancel_hold(at)
-        if self.mode == STRETCH and self._return_spot is not None:
-            self.spot_index = self._return_spot - 1
-        self._return_spot, self._pain_in_stretch = None, False
-        self._frozen, self.paused = [], False
-        self._timeline.clear()
-        if self.spot_index + 1 < len(self.routine.spots):
-            self._say(self.lines.say("skip_to"), at, LineKind.REPLY)
-            self._start_spot(self.spot_index + 1, at)
-        else:
-            self._say(self.lines.say("last_spot_skip"), at, LineKind.REPLY)
-            self._finish(at)
+    answer.__name__ = f"reply_{key}"
+    return answer
 
-    def _on_stretch(self: Coach, at: float) -> None:
-        if self.mode == STRETCH:
-            self._reply("stretch_already", at)
-            return
-        if self.mode == WELCOME:
-            self._return_spot = -1
-        elif self.mode == SPOT and self.phase == "release":
-            self._return_spot = self.spot_index + 1
-        else:
-            self._return_spot = self.spot_index
-        if self._return_spot is not None and self._return_spot >= len(self.routine.spots):
-            self._return_spot = None  # stretching after the last spot ends the session
-        self._cancel_hold(at)
-        self._frozen = []
-        self._start_stretch(at, requested=True)
 
-    def _on_pause(self: Coach, at: float) -> None:
-        if self.paused:
-            self._reply("paused_reminder", at)
-            return
-        if self.mode in (WELCOME, AFTER_PAIN):
-            key = "welcome_reminder" if self.mode == WELCOME else "pain_reminder"
-            self._reply("end_offer_reminder" if self._offering_end else key, at)
-            return
-        self.paused, self._paused_at = True, at
-        self._frozen = self._timeline.clear()
-        if self._hold is not None:
-            self._emit(CancelCountdown(at=at))
-        self._reply("pause", at)
-        self._timeline.add(at + PAUSED_REMINDER_AFTER, "reminder", "paused_reminder")
+def begin(coach: Coach, at: float) -> None:
+    coach._start_spot(0, at)
 
-    def _on_resume(self: Coach, at: float) -> None:
-        if self._offering_end:
-            self._carry_on_light(at)
-            return
-        if self.mode == AFTER_PAIN:
-            self._retry_spot(at)
-            return
-        if not self.paused:
-            self._reply("not_paused" if self.mode != WELCOME else "welcome_reminder", at)
-            return
-        shift = at - self._paused_at
-        self.paused = False
-        self._timeline.clear()
-        self._timeline.restore(self._frozen, shift)
-        self._frozen = []
-        if self._hold is not None:
-            self._hold = Hold(self._hold.started + shift, self._hold.ends + shift)
-            left = self._hold.ends - at
-            self._reply("resume_hold", at, remaining=whole(left))
-            self._emit(StartCountdown(seconds=left, ends_at=self._hold.ends, at=at))
-        else:
-            self._reply("resume", at)
 
-    def _on_repeat(self: Coach, at: float) -> None:
-        if not self._last_instruction:
-            self._reply("repeat_nothing", at)
-            return
-        for text in self._last_instruction:
-            self._say(text, at, LineKind.REPLY)
+def retry_spot(coach: Coach, at: float) -> None:
+    coach._retry_spot(at)
 
-    def _help_mode(self: Coach) -> str:
-        """The key of HELP_BY_MODE for what the coach is doing now."""
-        return "paused" if self.paused else "end_offer" if self._offering_end else self.mode
 
-    def _on_help(self: Coach, at: float) -> None:
-        names = [
-            SPOKEN_COMMANDS[i] for i in HELP_BY_MODE.get(self._help_mode(), HELP_BY_MODE[SPOT])
-        ]
-        commands = ", ".join(names[:-1]) + f", or {names[-1]}"
-        self._reply("help", at, commands=commands)
-        self._say(
-            "Say ouch if anything hurts, or numb for numbness or tingling.", at, LineKind.REPLY
-        )
+def stop(coach: Coach, at: float) -> None:
+    coach._finish(at, stopped=True)
 
-    # ----------------------------------------------------------------- pressure
 
-    def _change_level(self: Coach, step: int, at: float) -> None:
-        old = self.routine.pressures[self.level]
-        self.level += step
-        new = self.routine.pressures[self.level]
-        if self.mode in (WELCOME, STRETCH):
-            key = "pressure_preset" if self.mode == WELCOME else "pressure_later"
-            self._reply(key, at, pressure=new.name)
-            return
-        key = "pressure_up" if step > 0 else "pressure_down"
-        cue = self._pressure_cue(step)
-        # The body cue is what "repeat" should say now, not the placement's older one.
-        self._say(self.lines.say(key, cue=cue), at, LineKind.REPLY, instruction=True)
-        if self._hold is not None:
-            self._retime_hold(new.hold_factor / old.hold_factor, at)
+def end_accepted(coach: Coach, at: float) -> None:
+    coach._reply("end_accepted", at)
+    coach._finish(at, closing="pain_advice")
 
-    def _retime_hold(self: Coach, ratio: float, at: float) -> None:
-        """Firmer pressure, shorter hold: scale what is left, keeping the hold within 15-30 s."""
-        assert self._hold is not None
-        now = self._paused_at if self.paused else at
-        hold = self._hold
-        left = max(MIN_LEFT_AFTER_RETIME, (hold.ends - now) * ratio)
-        ends = min(hold.started + MAX_HOLD, max(hold.started + MIN_HOLD, now + left))
-        if abs(ends - hold.ends) < 1.0:
-            return
-        self._hold = Hold(hold.started, ends)
-        # The halfway mark moves with the end, unless it has been said already; left where it
-        # was, a shortened hold had it a second before "Five.".
-        halfway = hold.started + (ends - hold.started) / 2
-        if self.paused:
-            pending = any(d.kind == "halfway" for d in self._frozen)
-            moved = ("count", "phase_end", "halfway")
-            self._frozen = [d for d in self._frozen if d.kind not in moved]
-            if pending and halfway > now:
-                self._frozen.append(Due(halfway, 0, "halfway"))
-            self._frozen = sorted([*self._frozen, *countdown_items(ends, now)])
-            return
-        pending = self._timeline.has("halfway")
-        self._timeline.remove("count", "phase_end", "halfway")
-        if pending and halfway > now:
-            self._timeline.add(halfway, "halfway")
-        self._schedule_hold_end(after=now)
-        self._reply("hold_retimed", at, remaining=whole(ends - now))
-        self._emit(StartCountdown(seconds=ends - now, ends_at=ends, at=at))
 
-    def _cancel_hold(self: Coach, at: float) -> None:
-        if self._hold is not None and not self.paused:  # pausing already cancelled it
-            self._emit(CancelCountdown(at=at))
-        self._hold = None
+def carry_on_light(coach: Coach, at: float) -> None:
+    """Declined the offer to end: on to the next spot, which starts at light pressure."""
+    coach._timeline.clear()
+    coach._reply("end_declined", at)
+    coach._pain_in_stretch, coach._pain_spot = False, None
+    if coach.spot_index + 1 < len(coach.routine.spots):
+        coach._start_spot(coach.spot_index + 1, at)
+    else:
+        coach._finish(at)
+
+
+def pain_before_start(coach: Coach, at: float) -> None:
+    coach._leave_activity(at)
+    coach._say(coach.lines.say("pain", ball=coach._ball), at, LineKind.ALERT)
+
+
+def pain(coach: Coach, at: float) -> None:
+    """Sharp pain on a spot or in a stretch: off the ball, and the choices from here."""
+    in_stretch = coach.mode == Mode.STRETCH
+    pain_before_start(coach, at)
+    _count_pain(coach)
+    coach._pain_in_stretch = in_stretch
+    if in_stretch and coach._return_spot is not None:
+        # Out of a requested stretch, the spot to come is the one it returns to.
+        coach.spot_index = coach._return_spot - 1
+    coach._return_spot = None
+    coach.mode, coach.phase = Mode.AFTER_PAIN, Phase.NONE
+    _offer_after_pain(coach, at)
+
+
+def pain_again(coach: Coach, at: float) -> None:
+    """Said again while off the ball, it is the same report."""
+    pain_before_start(coach, at)
+    _offer_after_pain(coach, at)
+
+
+def pain_after_end(coach: Coach, at: float) -> None:
+    coach._say(coach.lines.say("pain", ball=coach._ball), at, LineKind.ALERT)
+
+
+def _count_pain(coach: Coach) -> None:
+    coach._pains += 1
+    on_spot = 0
+    if coach.mode == Mode.SPOT:
+        coach._pain_spot = coach.spot_index
+        on_spot = coach._pains_by_spot.get(coach.spot_index, 0) + 1
+        coach._pains_by_spot[coach.spot_index] = on_spot
+    else:
+        coach._pain_spot = None  # in a stretch: the spot that comes next starts light
+    coach._light_next = True
+    coach._offering_end = (
+        on_spot >= PAINS_ON_A_SPOT_TO_OFFER_END or coach._pains >= PAINS_IN_A_SESSION_TO_OFFER_END
+    )
+    coach._end_offer_key = (
+        "pain_end_offer_spot" if on_spot >= PAINS_ON_A_SPOT_TO_OFFER_END else "pain_end_offer"
+    )
+
+
+def _offer_after_pain(coach: Coach, at: float) -> None:
+    if coach._offering_end:
+        key, reminder = coach._end_offer_key, "end_offer_reminder"
+    else:
+        key, reminder = ("pain_lightest" if coach.level == 0 else "pain_offer"), "pain_reminder"
+    # Queued behind the alert, not another alert: an alert cuts what is being said.
+    coach._say(coach.lines.say(key), at, LineKind.REPLY, instruction=True)
+    coach._timeline.add(at + PAIN_REMINDER_AFTER, "reminder", reminder)
+
+
+def _numbness_ends_it(key: str) -> Answer:
+    """A nerve under pressure, not a sore muscle: no retry, no next spot; the session ends."""
+
+    def answer(coach: Coach, at: float) -> None:
+        coach._leave_activity(at)
+        coach._say(coach.lines.say(key, ball=coach._ball), at, LineKind.ALERT)
+        coach._finish(at, closing="numbness_advice")
+
+    answer.__name__ = key
+    return answer
+
+
+numb_before_start = _numbness_ends_it("numbness_before_start")
+numbness = _numbness_ends_it("numbness")
+
+
+def numb_after_end(coach: Coach, at: float) -> None:
+    coach._say(coach.lines.say("numbness_advice"), at, LineKind.ALERT)
+
+
+def harder(coach: Coach, at: float) -> None:
+    if coach.level + 1 >= len(coach.routine.pressures):
+        coach._reply("at_firmest", at)
+    else:
+        _change_level(coach, +1, at)
+
+
+def softer(coach: Coach, at: float) -> None:
+    if coach.level == 0:
+        coach._reply("at_lightest", at)
+    else:
+        _change_level(coach, -1, at)
+
+
+def softer_after_pain(coach: Coach, at: float) -> None:
+    if coach.level == 0:
+        coach._reply("at_lightest", at)
+        return
+    # Off the ball by now: the retry sets the lighter level up from the start.
+    coach.level -= 1
+    coach._retry_spot(at, key="pain_retry")
+
+
+def skip_spot(coach: Coach, at: float) -> None:
+    if coach.mode == Mode.STRETCH and coach._return_spot is not None:
+        coach.spot_index = coach._return_spot - 1
+    coach._return_spot, coach._pain_in_stretch = None, False
+    coach._leave_activity(at)
+    if coach.spot_index + 1 < len(coach.routine.spots):
+        coach._say(coach.lines.say("skip_to"), at, LineKind.REPLY)
+        coach._start_spot(coach.spot_index + 1, at)
+    else:
+        coach._say(coach.lines.say("last_spot_skip"), at, LineKind.REPLY)
+        coach._finish(at)
+
+
+def request_stretch(coach: Coach, at: float) -> None:
+    if coach.mode == Mode.WELCOME:
+        coach._return_spot = -1
+    elif coach.mode == Mode.SPOT and coach.phase == Phase.RELEASE:
+        coach._return_spot = coach.spot_index + 1
+    else:
+        coach._return_spot = coach.spot_index
+    if coach._return_spot >= len(coach.routine.spots):
+        coach._return_spot = None  # stretching after the last spot ends the session
+    coach._start_stretch(at, requested=True)
+
+
+def stretch_when_paused(coach: Coach, at: float) -> None:
+    if coach.mode == Mode.STRETCH:
+        coach._reply("stretch_already", at)
+    else:
+        request_stretch(coach, at)
+
+
+def pause(coach: Coach, at: float) -> None:
+    coach._pause(at)
+    coach._reply("pause", at)
+
+
+def resume(coach: Coach, at: float) -> None:
+    shift = at - coach._paused_at
+    coach.paused = False
+    coach._timeline.clear()
+    coach._timeline.restore(coach._frozen, shift)
+    coach._frozen = []
+    if coach._hold is not None:
+        coach._hold = Hold(coach._hold.started + shift, coach._hold.ends + shift)
+        coach._reply("resume_hold", at, remaining=whole(coach._hold.ends - at))
+        coach._start_countdown(at)
+    else:
+        coach._reply("resume", at)
+
+
+def repeat(coach: Coach, at: float) -> None:
+    if not coach._last_instruction:
+        coach._reply("repeat_nothing", at)
+        return
+    for text in coach._last_instruction:
+        coach._say(text, at, LineKind.REPLY)
+
+
+def help_(coach: Coach, at: float) -> None:
+    names = [
+        SPOKEN_COMMANDS[i] for i in HELP_BY_MODE.get(coach.context, HELP_BY_MODE[Context.SPOT])
+    ]
+    commands = ", ".join(names[:-1]) + f", or {names[-1]}"
+    coach._reply("help", at, commands=commands)
+    coach._say(coach.lines.always("help_urgent"), at, LineKind.REPLY)
+
+
+# ----------------------------------------------------------------- pressure
+
+
+def _change_level(coach: Coach, step: int, at: float) -> None:
+    old = coach.routine.pressures[coach.level]
+    coach.level += step
+    new = coach.routine.pressures[coach.level]
+    if coach.mode in (Mode.WELCOME, Mode.STRETCH):
+        key = "pressure_preset" if coach.mode == Mode.WELCOME else "pressure_later"
+        coach._reply(key, at, pressure=new.name)
+        return
+    key = "pressure_up" if step > 0 else "pressure_down"
+    cue = coach._pressure_cue(step)
+    # The body cue is what "repeat" should say now, not the placement's older one.
+    coach._say(coach.lines.say(key, cue=cue), at, LineKind.REPLY, instruction=True)
+    if coach._hold is not None:
+        _retime_hold(coach, new.hold_factor / old.hold_factor, at)
+
+
+def _retime_hold(coach: Coach, ratio: float, at: float) -> None:
+    """Firmer pressure, shorter hold: scale what is left, keeping the hold within 15-30 s."""
+    assert coach._hold is not None
+    now = coach._paused_at if coach.paused else at
+    hold = coach._hold
+    left = max(MIN_LEFT_AFTER_RETIME, (hold.ends - now) * ratio)
+    ends = min(hold.started + MAX_HOLD, max(hold.started + MIN_HOLD, now + left))
+    if abs(ends - hold.ends) < 1.0:
+        return
+    coach._hold = Hold(hold.started, ends)
+    if coach.paused:  # the countdown starts again on resume
+        coach._frozen = _moved_hold_end(coach._frozen, hold.started, ends, now)
+        return
+    coach._timeline.restore(_moved_hold_end(coach._timeline.clear(), hold.started, ends, now), 0)
+    coach._reply("hold_retimed", at, remaining=whole(ends - now))
+    coach._start_countdown(at)
+
+
+def _moved_hold_end(items: list[Due], started: float, ends: float, now: float) -> list[Due]:
+    """A hold's due items with its end moved to ``ends``.
+
+    The halfway mark moves with the end, unless it has been said already; left where it was, a
+    shortened hold had it a second before "Five.".
+    """
+    pending = any(d.kind == "halfway" for d in items)
+    kept = [d for d in items if d.kind not in ("phase_end", "halfway")]
+    halfway = started + (ends - started) / 2
+    if pending and halfway > now:
+        kept.append(Due(halfway, 0, "halfway"))
+    return sorted([*kept, Due(ends, 0, "phase_end")])
+
+
+# ----------------------------------------------------------------- the table
+
+_running = _replying("already_running")
+_not_after_pain = _replying("not_after_pain")
+_welcome_reminder = _replying("welcome_reminder")
+_pain_reminder = _replying("pain_reminder")
+_end_offer_reminder = _replying("end_offer_reminder")
+_paused_reminder = _replying("paused_reminder")
+_not_paused = _replying("not_paused")
+_stretch_already = _replying("stretch_already")
+
+# One row per command (UNKNOWN: an utterance that matched none); one column per context, in
+# the order of COLUMNS.
+COLUMNS = (
+    Context.WELCOME,
+    Context.SPOT,
+    Context.STRETCH,
+    Context.AFTER_PAIN,
+    Context.PAUSED,
+    Context.END_OFFER,
+    Context.FINISHED,
+)
+_ROWS: dict[str, tuple[Answer, ...]] = {
+    #             welcome              spot                 stretch              after pain
+    #             paused               end offer            finished
+    "start":     (begin,               _running,            _running,            retry_spot,
+                  resume,              carry_on_light,      ignore),
+    "stop":      (stop,                stop,                stop,                stop,
+                  stop,                end_accepted,        ignore),
+    "pain":      (pain_before_start,   pain,                pain,                pain_again,
+                  pain,                pain_again,          pain_after_end),
+    "numbness":  (numb_before_start,   numbness,            numbness,            numbness,
+                  numbness,            numbness,            numb_after_end),
+    "harder":    (harder,              harder,              harder,              _not_after_pain,
+                  harder,              _not_after_pain,     ignore),
+    "softer":    (softer,              softer,              softer,              softer_after_pain,
+                  softer,              carry_on_light,      ignore),
+    "next_spot": (begin,               skip_spot,           skip_spot,           skip_spot,
+                  skip_spot,           carry_on_light,      ignore),
+    "stretch":   (request_stretch,     request_stretch,     _stretch_already,    request_stretch,
+                  stretch_when_paused, request_stretch,     ignore),
+    "pause":     (_welcome_reminder,   pause,               pause,               _pain_reminder,
+                  _paused_reminder,    _end_offer_reminder, ignore),
+    "resume":    (_welcome_reminder,   _not_paused,         _not_paused,         retry_spot,
+                  resume,              carry_on_light,      ignore),
+    "repeat":    (repeat,              repeat,              repeat,              repeat,
+                  repeat,              repeat,              ignore),
+    "help":      (help_,               help_,               help_,               help_,
+                  help_,               help_,               ignore),
+    UNKNOWN:     (reprompt,            reprompt,            reprompt,            reprompt,
+                  reprompt,            reprompt,            ignore),
+}  # fmt: skip
+TRANSITIONS: dict[tuple[str, Context], Answer] = {
+    (intent, context): answer
+    for intent, answers in _ROWS.items()
+    for context, answer in zip(COLUMNS, answers, strict=True)
+}

@@ -1,10 +1,11 @@
 """The coach's voice: turns the dialogue manager's actions into scheduled speech and printed lines.
 
 Lines queue one after another; countdown numbers do not queue. A ``StartCountdown`` schedules every
-number on its absolute deadline (``ends_at - n`` on the monotonic clock) the moment the hold starts,
+number of its ``Countdown`` on its absolute deadline (on the monotonic clock) the moment it comes,
 so the onset of "One." lands one second before the hold ends whatever the main loop is doing, and a
 pause, pain or re-timing cancels exactly those numbers. Every line is also printed, so a session
-without a working speech engine or speaker still goes on, in writing.
+without a working speech engine or speaker still goes on, in writing (the countdown's numbers are
+printed by the session loop, each when it is due).
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from typing import TYPE_CHECKING, Protocol
 
 from audio_models.errors import AudioModelsError
 from voice_coach.core.events import (
+    COUNTDOWN_FROM,
     Action,
     CancelCountdown,
+    Countdown,
     LineKind,
     Say,
     SessionFinished,
@@ -28,9 +31,6 @@ from voice_coach.runtime.text_session import format_time
 if TYPE_CHECKING:  # the device modules import sounddevice; text mode must not need it
     from audio_models.devices.speaker import Playback
     from audio_models.tts import Clip, Synthesizer
-
-COUNTDOWN_FROM = 5
-SCHEDULED_SLACK = 0.5  # a COUNT line this close to a scheduled number is that number
 
 
 class Output(Protocol):
@@ -62,8 +62,7 @@ class SpeechOutput:
         self._print = print_line
         self._note = note
         self._lines: list[Playback] = []  # queued or playing lines, for barge-in
-        self._counts: dict[int, Playback] = {}  # number -> its scheduled playback
-        self._count_end: float | None = None  # session time the scheduled countdown ends
+        self._counts: list[Playback] = []  # the running countdown's scheduled numbers
 
     @property
     def speaking(self) -> bool:
@@ -85,7 +84,7 @@ class SpeechOutput:
                 if playback is not None:
                     started.append(playback)
             elif isinstance(action, StartCountdown):
-                self._schedule_countdown(action.ends_at)
+                self._schedule_countdown(action.countdown)
             elif isinstance(action, CancelCountdown | SessionFinished):
                 self._cancel_countdown()
         return started
@@ -121,52 +120,39 @@ class SpeechOutput:
         return self.clock.session_at(max(ends)) if ends else None
 
     def _say(self, say: Say) -> Playback | None:
-        if say.kind == LineKind.COUNT and self._already_scheduled(say):
-            return None
         if say.kind == LineKind.ALERT:
             self.barge_in()
         clip = self._render(say.text)
         if clip is None or self.speaker is None:
             return None
         now = self.clock.monotonic()
-        if say.kind == LineKind.COUNT:
-            at = max(now, self.clock.monotonic_at(say.at))
-        else:
-            at = max([now, *(p.end for p in self._lines)])
+        at = max([now, *(p.end for p in self._lines)])
         playback = self._play(clip, at)
-        if playback is not None and say.kind != LineKind.COUNT:
+        if playback is not None:
             self._lines = [p for p in self._lines if p.end > now] + [playback]
         return playback
 
-    def _already_scheduled(self, say: Say) -> bool:
-        if self._count_end is None:
-            return False
-        number = NUMBER_WORDS.index(say.text) if say.text in NUMBER_WORDS else -1
-        due = self._count_end - number
-        return number in self._counts and abs(due - say.at) < SCHEDULED_SLACK
-
-    def _schedule_countdown(self, ends_at: float) -> None:
+    def _schedule_countdown(self, countdown: Countdown) -> None:
+        # Every number on its own deadline, now: the countdown's only path to the speaker.
         self._cancel_countdown()
-        self._count_end = ends_at
         if not self.speaking:
             return
         now = self.clock.monotonic()
-        for number in range(COUNTDOWN_FROM, 0, -1):
-            at = self.clock.monotonic_at(ends_at - number)
+        for due, number in countdown.numbers:
+            at = self.clock.monotonic_at(due)
             clip = self._render(NUMBER_WORDS[number])
             if at <= now or clip is None:
                 continue
             playback = self._play(clip, at)
             if playback is not None:
-                self._counts[number] = playback
+                self._counts.append(playback)
 
     def _cancel_countdown(self) -> None:
         now = self.clock.monotonic()
-        pending = [p for p in self._counts.values() if p.end > now]
+        pending = [p for p in self._counts if p.end > now]
         if pending and self.speaker is not None:
             self.speaker.cancel(pending)
-        self._counts = {}
-        self._count_end = None
+        self._counts = []
 
     def _render(self, text: str) -> Clip | None:
         if self.synthesizer is None:

@@ -18,7 +18,8 @@ from typing import TextIO
 
 from intents.matcher import IntentMatch, IntentMatcher
 from voice_coach.core.coach import Coach
-from voice_coach.core.events import Action, Heard, Say, SessionStarted, Tick
+from voice_coach.core.countdown import CountdownLines
+from voice_coach.core.events import Action, Heard, Interrupted, Say, SessionStarted, Tick
 from voice_coach.runtime.clock import MonotonicClock, VirtualClock
 
 MAX_INPUT_CHARS = 300  # longer lines are cut: nobody speaks a paragraph to a massage coach
@@ -68,6 +69,7 @@ class TextSession:
         self.out = out
         self.err = err or out
         self.matcher = matcher or IntentMatcher()
+        self.countdown = CountdownLines()
 
     def run_virtual(self, lines: Iterable[str]) -> None:
         """Deliver every line without waiting; then run the routine to its end."""
@@ -91,8 +93,9 @@ class TextSession:
         self._show(self.coach.handle(SessionStarted(at=0.0)))
         held: ScriptLine | None = None  # an @ line waiting for its time; later lines queue behind
         ended = False
+        nothing = object()  # what the inbox gave when it timed out
         while not self.coach.finished:
-            deadline = self.coach.next_deadline()
+            deadline = _earliest(self.coach.next_deadline(), self.countdown.next_at())
             if held is not None and held.at is not None:
                 deadline = held.at if deadline is None else min(deadline, held.at)
             if ended and held is None and deadline is None:
@@ -101,15 +104,16 @@ class TextSession:
             if held is None and not ended:
                 timeout = None if deadline is None else max(0.0, deadline - clock.now())
                 try:
-                    item = inbox.get(timeout=timeout)
+                    item: ScriptLine | object | None = inbox.get(timeout=timeout)
                 except queue.Empty:
-                    item = ...
+                    item = nothing
                 if item is None:
                     ended = True
-                elif item is not ...:
+                elif isinstance(item, ScriptLine):
                     held = item
             elif deadline is not None:
                 _sleep_until(clock, deadline)
+            self._show(self.countdown.pop_due(clock.now()))
             self._show(self.coach.handle(Tick(at=clock.now())))
             if held is not None and (held.at is None or held.at <= clock.now()):
                 self._deliver(held, clock.now())
@@ -118,7 +122,7 @@ class TextSession:
     def stop(self, at: float) -> None:
         """End the session (Ctrl-C): the coach says its summary."""
         if not self.coach.finished:
-            self._show(self.coach.handle(Heard(intent="stop", text="", at=at)))
+            self._show(self.coach.handle(Interrupted(at=at)))
 
     def _end_of_input(self, at: float) -> None:
         # The coach is waiting for an answer (start, resume, softer...) that can no longer come.
@@ -127,9 +131,18 @@ class TextSession:
             self.stop(at)
 
     def _run_until(self, clock: VirtualClock, target: float) -> None:
-        while (deadline := self.coach.next_deadline()) is not None and deadline <= target:
-            clock.advance_to(deadline)
-            self._show(self.coach.handle(Tick(at=deadline)))
+        # The coach's deadlines and the countdown's numbers, in the order they fall due; on a
+        # tie the coach goes first (its items were on its timeline before the numbers were).
+        while True:
+            deadline, number = self.coach.next_deadline(), self.countdown.next_at()
+            due = _earliest(deadline, number)
+            if due is None or due > target:
+                break
+            clock.advance_to(due)
+            if deadline is not None and deadline <= due:
+                self._show(self.coach.handle(Tick(at=deadline)))
+            else:
+                self._show(self.countdown.pop_due(due))
         if target != float("inf"):
             clock.advance_to(target)
 
@@ -150,7 +163,8 @@ class TextSession:
         )
         self._show(self.coach.handle(heard))
 
-    def _show(self, actions: list[Action]) -> None:
+    def _show(self, actions: list[Action] | list[Say]) -> None:
+        self.countdown.follow(actions)
         for action in actions:
             if isinstance(action, Say):
                 print(f"{format_time(action.at)} coach: {action.text}", file=self.out)
@@ -169,6 +183,11 @@ def heard_as(match: IntentMatch | None) -> str:
     if match.answer:
         return match.answer
     return f"none (nearly {' or '.join(match.near)})" if match.near else "none"
+
+
+def _earliest(*times: float | None) -> float | None:
+    known = [t for t in times if t is not None]
+    return min(known) if known else None
 
 
 def _read_into(lines: Iterable[str], inbox: queue.Queue) -> None:

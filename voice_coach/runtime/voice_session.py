@@ -14,11 +14,13 @@ from typing import Protocol
 
 from intents.matcher import IntentMatcher
 from voice_coach.core.coach import Coach
+from voice_coach.core.countdown import CountdownLines
 from voice_coach.core.events import (
     Action,
+    DeviceBack,
+    DeviceLost,
     Heard,
-    LineKind,
-    Say,
+    Interrupted,
     SessionStarted,
     SpeechQueued,
     Tick,
@@ -86,7 +88,8 @@ class VoiceSession:
         self._print = print_line
         self._note = note
         self._stop_requested = False
-        self._paused_for_device = False
+        # The countdown's numbers, printed when due (the speaker has them scheduled already).
+        self._countdown = CountdownLines()
 
     def run(self) -> None:
         """Welcome, then listen and coach until the routine ends or the user stops."""
@@ -104,7 +107,7 @@ class VoiceSession:
     def interrupt(self) -> None:
         """End at once after Ctrl-C escaped ``run``: the summary is said."""
         if not self.coach.finished:
-            self._perform(self.coach.handle(Heard("stop", "", at=self.clock.now())))
+            self._perform(self.coach.handle(Interrupted(at=self.clock.now())))
         self._wait_for_final_words()
 
     def close(self) -> None:
@@ -119,15 +122,18 @@ class VoiceSession:
 
     def _step(self) -> None:
         timeout = POLL
-        deadline = self.coach.next_deadline()
-        if deadline is not None:
+        deadlines = [self.coach.next_deadline(), self._countdown.next_at()]
+        if any(d is not None for d in deadlines):
+            deadline = min(d for d in deadlines if d is not None)
             timeout = min(POLL, max(0.0, deadline - self.clock.now()))
         utterance = self._next_utterance(timeout)
+        for number in self._countdown.pop_due(self.clock.now()):
+            self._print(f"{format_time(number.at)} coach: {number.text}")
         self._perform(self.coach.handle(Tick(at=self.clock.now())))
         if utterance is not None:
             self._hear(utterance)
         if self._stop_requested and not self.coach.finished:
-            self._perform(self.coach.handle(Heard("stop", "", at=self.clock.now())))
+            self._perform(self.coach.handle(Interrupted(at=self.clock.now())))
         if self.watchdog is not None:
             for change, device in self.watchdog.check(self.clock.monotonic()):
                 self._device_changed(change, device)
@@ -178,22 +184,13 @@ class VoiceSession:
         now = self.clock.now()
         if change == "lost":
             self._note(f"the {device} stopped responding; pausing until it is back.")
-            if not self.coach.paused and not self.coach.finished:
-                self._paused_for_device = True
-                self._perform(self._without_replies(self.coach.handle(Heard("pause", "", now))))
-                self._perform([Say(f"The {device} stopped working. Pausing.", now, LineKind.ALERT)])
+            self._perform(self.coach.handle(DeviceLost(device, now)))
         elif change == "back" and not self.watchdog.lost:  # type: ignore[union-attr]
             self._note(f"the {device} is back; carrying on.")
-            if self._paused_for_device and self.coach.paused:
-                self._paused_for_device = False
-                self._perform(self.coach.handle(Heard("resume", "", now)))
-
-    @staticmethod
-    def _without_replies(actions: list[Action]) -> list[Action]:
-        # The coach's own "paused, say resume" would be wrong here: the user did not pause.
-        return [a for a in actions if not (isinstance(a, Say) and a.kind == LineKind.REPLY)]
+            self._perform(self.coach.handle(DeviceBack(device, now)))
 
     def _perform(self, actions: list[Action]) -> list:
+        self._countdown.follow(actions)
         playbacks = self.output.perform(actions)
         until = self.output.talking_until() if playbacks else None
         if until is not None and not self.coach.finished:
