@@ -11,8 +11,7 @@ import queue
 from collections.abc import Callable
 
 from audio_models.devices.microphone import AudioChunk
-from audio_models.devices.speaker import Playback
-from audio_models.tts import Clip
+from audio_models.types import Clip, Playback
 
 
 class FakeSpeaker:

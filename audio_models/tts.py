@@ -27,6 +27,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from audio_models.errors import EngineUnavailable
+from audio_models.types import Clip
 
 CACHE_SIZE = 512  # lines; a routine's wordings fit, so a session renders each line only once
 TRIM_THRESHOLD = 0.01  # samples quieter than -40 dBFS at the edges are silence
@@ -61,20 +62,6 @@ def _espeak() -> tuple[Any, Any, int]:
             binding.SetSynthCallback(_collect)  # the binding keeps the ctypes wrapper alive
             _ESPEAK.append((binding, driver.EspeakDriver, rate))
         return _ESPEAK[0]
-
-
-@dataclass(frozen=True)
-class Clip:
-    """Rendered speech: float32 mono samples in -1..1 with the silent edges trimmed."""
-
-    text: str
-    samples: np.ndarray
-    rate: int
-
-    @property
-    def duration(self) -> float:
-        """Length in seconds."""
-        return len(self.samples) / self.rate
 
 
 @dataclass(frozen=True)

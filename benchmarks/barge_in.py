@@ -22,10 +22,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from audio_models.devices.microphone import Microphone
-from audio_models.devices.speaker import Playback, Speaker
+from audio_models.devices.speaker import Speaker
 from audio_models.recognizers.protocol import SAMPLE_RATE
 from audio_models.recognizers.recognizer_process import ProcessRecognizer
-from audio_models.tts import Clip, Pyttsx3Synthesizer, trim
+from audio_models.tts import Pyttsx3Synthesizer, trim
+from audio_models.types import Clip, Playback
 from intents.catalog import default_catalog
 from intents.matcher import IntentMatcher
 from voice_coach.core.routine import load_routine

@@ -22,7 +22,8 @@ from audio_models.devices.microphone import Microphone
 from audio_models.devices.speaker import Speaker
 from audio_models.recognizers.protocol import SAMPLE_RATE
 from audio_models.recognizers.recognizer_process import ProcessRecognizer
-from audio_models.tts import Clip, Pyttsx3Synthesizer, trim
+from audio_models.tts import Pyttsx3Synthesizer, trim
+from audio_models.types import Clip
 from intents.catalog import default_catalog
 from voice_coach.core.coach import Coach
 from voice_coach.core.lines import NUMBER_WORDS, default_table

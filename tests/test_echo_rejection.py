@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from audio_models.devices.speaker import Playback
 from audio_models.pcm import to_recognizer_pcm
 from audio_models.tts import Pyttsx3Synthesizer
+from audio_models.types import Playback
 from intents.catalog import default_catalog
 from intents.matcher import IntentMatcher
 from tests.audio import ESPEAK_RATE, speech

@@ -7,7 +7,8 @@ import numpy as np
 
 from audio_models.errors import EngineUnavailable
 from audio_models.pcm import to_recognizer_pcm
-from audio_models.recognizers.protocol import SAMPLE_RATE, Transcript
+from audio_models.recognizers.protocol import SAMPLE_RATE
+from audio_models.types import Transcript
 from tests.audio import ESPEAK_RATE, speech
 from voice_coach.runtime.listener import Listener
 

@@ -11,7 +11,8 @@ import hashlib
 
 import numpy as np
 
-from audio_models.recognizers.protocol import SAMPLE_RATE, Transcript
+from audio_models.recognizers.protocol import SAMPLE_RATE
+from audio_models.types import Transcript
 from voice_coach.runtime.listener import Listener
 
 SECONDS = 10.0

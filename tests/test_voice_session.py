@@ -15,14 +15,13 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
-from audio_models.devices.speaker import Playback
 from audio_models.testing import FakeSpeaker
-from audio_models.tts import Clip
+from audio_models.types import Clip, Playback
 from voice_coach.core.coach import Coach
 from voice_coach.core.routine import load_routine
 from voice_coach.core.state import ROOM_AFTER_SPEECH
 from voice_coach.core.timeline import Timeline
-from voice_coach.runtime.clock import SimulatedClock
+from voice_coach.runtime.clock import MockClock
 from voice_coach.runtime.echo_filter import ECHO_TAIL
 from voice_coach.runtime.listener import Utterance
 from voice_coach.runtime.speech_output import SpeechOutput
@@ -58,7 +57,7 @@ class ScriptedUser:
     and time only moves forward through ``next``'s waiting, like the real listener's queue.
     """
 
-    def __init__(self, clock: SimulatedClock, steps: list[Step]) -> None:
+    def __init__(self, clock: MockClock, steps: list[Step]) -> None:
         self.clock = clock
         self.steps = list(steps)
         self.pending: list[Utterance] = []
@@ -91,7 +90,7 @@ class ScriptedUser:
 class Device:
     """A device stream for the watchdog: it calls back until unplugged."""
 
-    def __init__(self, clock: SimulatedClock) -> None:
+    def __init__(self, clock: MockClock) -> None:
         self.clock = clock
         self.plugged = True
         self._last = clock.monotonic()
@@ -111,7 +110,7 @@ class Rig:
     """A voice session on fakes; ``run`` plays it through to the end."""
 
     def __init__(self, seconds_per_letter: float = 0.05) -> None:
-        self.clock = SimulatedClock()
+        self.clock = MockClock(start=1000.0)
         self.coach = Coach(load_routine("upper-back"), seed=3)
         self.speaker = FakeSpeaker(self.clock.monotonic)
         self.printed: list[str] = []

@@ -14,7 +14,8 @@ import time
 
 import pytest
 
-from audio_models.devices.speaker import Playback, Speaker
+from audio_models.devices.speaker import Speaker
+from audio_models.types import Playback
 from tests.test_voice_session_live import QuietWatch, live_session, user_clip, wait_for
 
 ROUTINE = """

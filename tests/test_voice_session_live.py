@@ -16,8 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from audio_models.devices.speaker import Playback, Speaker
-from audio_models.tts import Clip, trim
+from audio_models.devices.speaker import Speaker
+from audio_models.tts import trim
+from audio_models.types import Clip, Playback
 from tests.audio import ESPEAK_RATE, require_sound_server, speech
 from voice_coach.core.coach import Coach
 from voice_coach.core.lines import NUMBER_WORDS

@@ -29,8 +29,9 @@ import numpy as np
 
 from audio_models.errors import EngineUnavailable
 from audio_models.recognizers.endpointer import FRAME, EnergyEndpointer, Utterance
-from audio_models.recognizers.protocol import SAMPLE_RATE, Transcript
+from audio_models.recognizers.protocol import SAMPLE_RATE
 from audio_models.recognizers.whisper_model import THREADS, Decoded, WhisperModel
+from audio_models.types import Transcript
 
 # Seconds of quiet that end an utterance: most of the wait between a command and its reply
 # (benchmarks/latency.py: median 538 ms at 0.25). On the TUNE halves 0.2 heard the same real

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 from audio_models.errors import AudioModelsError
+from audio_models.types import Clip, Playback
 from voice_coach.core.events import (
     Action,
     CancelCountdown,
@@ -22,12 +23,11 @@ from voice_coach.core.events import (
     StartCountdown,
 )
 from voice_coach.core.lines import NUMBER_WORDS
-from voice_coach.runtime.clock import MonotonicClock
+from voice_coach.runtime.clock import Clock
 from voice_coach.runtime.text_session import format_time
 
-if TYPE_CHECKING:  # the device modules import sounddevice; text mode must not need it
-    from audio_models.devices.speaker import Playback
-    from audio_models.tts import Clip, Synthesizer
+if TYPE_CHECKING:  # the synthesizer module loads espeak-ng; text mode must not need it
+    from audio_models.tts import Synthesizer
 
 COUNTDOWN_FROM = 5
 SCHEDULED_SLACK = 0.5  # a COUNT line this close to a scheduled number is that number
@@ -50,7 +50,7 @@ class SpeechOutput:
 
     def __init__(
         self,
-        clock: MonotonicClock,
+        clock: Clock,
         print_line: Callable[[str], None],
         note: Callable[[str], None],
         synthesizer: Synthesizer | None = None,

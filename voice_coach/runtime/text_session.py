@@ -19,7 +19,7 @@ from typing import TextIO
 from intents.matcher import IntentMatch, IntentMatcher
 from voice_coach.core.coach import Coach
 from voice_coach.core.events import Action, Heard, Say, SessionStarted, Tick
-from voice_coach.runtime.clock import MonotonicClock, VirtualClock
+from voice_coach.runtime.clock import MockClock, MonotonicClock
 
 MAX_INPUT_CHARS = 300  # longer lines are cut: nobody speaks a paragraph to a massage coach
 _STAMP = re.compile(r"^@\s*(\S+)\s*(.*)$", re.DOTALL)
@@ -71,7 +71,7 @@ class TextSession:
 
     def run_virtual(self, lines: Iterable[str]) -> None:
         """Deliver every line without waiting; then run the routine to its end."""
-        clock = VirtualClock()
+        clock = MockClock()
         self._show(self.coach.handle(SessionStarted(at=0.0)))
         for raw in lines:
             line = parse_script_line(raw)
@@ -126,7 +126,7 @@ class TextSession:
             self._note("input ended while the coach was waiting for you; ending the session")
             self.stop(at)
 
-    def _run_until(self, clock: VirtualClock, target: float) -> None:
+    def _run_until(self, clock: MockClock, target: float) -> None:
         while (deadline := self.coach.next_deadline()) is not None and deadline <= target:
             clock.advance_to(deadline)
             self._show(self.coach.handle(Tick(at=deadline)))

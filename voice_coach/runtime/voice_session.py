@@ -23,7 +23,7 @@ from voice_coach.core.events import (
     SpeechQueued,
     Tick,
 )
-from voice_coach.runtime.clock import MonotonicClock
+from voice_coach.runtime.clock import Clock
 from voice_coach.runtime.echo_filter import judge, unblanked
 from voice_coach.runtime.listener import Utterance
 from voice_coach.runtime.speech_output import SpeechOutput
@@ -70,7 +70,7 @@ class VoiceSession:
         listener: UtteranceSource | None,
         print_line: Callable[[str], None],
         note: Callable[[str], None],
-        clock: MonotonicClock | None = None,
+        clock: Clock | None = None,
         matcher: IntentMatcher | None = None,
         watchdog: DeviceWatchdog | None = None,
         devices: Sequence[Closeable] = (),
