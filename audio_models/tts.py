@@ -27,6 +27,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from audio_models.errors import EngineUnavailable
+from audio_models.pcm import S16_FULL_SCALE
 from audio_models.types import Clip
 
 CACHE_SIZE = 512  # lines; a routine's wordings fit, so a session renders each line only once
@@ -135,7 +136,7 @@ class Pyttsx3Synthesizer:
             raise _render_failed(str(error)) from error
         if status != self._binding.EE_OK:
             raise _render_failed(f"espeak_Synth returned {status}")
-        samples = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
+        samples = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / S16_FULL_SCALE
         return Clip(text, trim(samples, self._rate) * np.float32(self.volume), self._rate)
 
     def _voice_id(self, wanted: str) -> str:

@@ -12,7 +12,9 @@ import hashlib
 import numpy as np
 
 from audio_models.recognizers.protocol import SAMPLE_RATE
-from audio_models.types import Transcript
+from audio_models.testing import FakeMicrophone, RecordedPlayback
+from audio_models.types import Playback, Transcript
+from voice_coach.runtime.clock import MockClock
 from voice_coach.runtime.listener import Listener
 
 SECONDS = 10.0
@@ -73,21 +75,11 @@ def _run() -> tuple[bytes, list, list]:
     mic = 0.5 * echo + user + rng.normal(0, 1e-4, count)
     pcm = np.clip(np.round(mic * 32768), -32768, 32767).astype("<i2").tobytes()
 
-    def reference(start: float, n: int) -> np.ndarray:
-        first = round(start * SAMPLE_RATE)
-        out = np.zeros(n)
-        lo, hi = max(first, 0), min(first + n, count)
-        if lo < hi:
-            out[lo - first : hi - first] = played[lo:hi]
-        return out
-
-    numbers = [(2.0 + k, 2.4 + k) for k in range(5)]
-
-    def gate(start: float, end: float) -> list[tuple[float, float]]:
-        return [(b, e) for b, e in numbers if b < end and e > start]
-
+    numbers = [Playback(f"{5 - k}.", 2.0 + k, 2.4 + k) for k in range(5)]  # the countdown
+    playback = RecordedPlayback(played, numbers)
     kept = KeepsAudio()
-    listener = Listener(None, kept, echo_reference=reference, gate=gate)  # type: ignore[arg-type]
+    blank = [p.text for p in numbers]
+    listener = Listener(FakeMicrophone(), kept, playback=playback, blank=blank, clock=MockClock())
     jitter = np.random.default_rng(13)
     offset, n = 0, 0
     while offset < len(pcm):

@@ -19,6 +19,7 @@ from audio_models.devices.output_history import OutputHistory
 from audio_models.devices.portaudio import open_stream_error, portaudio
 from audio_models.devices.realtime import promote_current_thread
 from audio_models.pcm import resample
+from audio_models.recognizers.protocol import SAMPLE_RATE
 from audio_models.types import Clip, Playback
 
 FADE_SECONDS = 0.005  # a cut line fades out this fast: no click, still immediate
@@ -129,6 +130,10 @@ class Speaker:
         if history is None:
             return np.zeros(count, dtype=np.float32)
         return history.segment(start, count, rate)
+
+    def samples(self, start: float, count: int) -> np.ndarray:
+        """``played_audio`` at the recognizers' rate: the speaker as a ``PlaybackLog``."""
+        return self.played_audio(start, count, SAMPLE_RATE)
 
     def reopen(self) -> None:
         """Close and reopen the stream (device replugged); scheduled clips keep their times."""

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from audio_models.errors import EngineUnavailable
+from audio_models.pcm import S16_FULL_SCALE
 from audio_models.recognizers.endpointer import FRAME, EnergyEndpointer, Utterance
 from audio_models.recognizers.protocol import SAMPLE_RATE
 from audio_models.recognizers.whisper_model import THREADS, Decoded, WhisperModel
@@ -121,7 +122,7 @@ class WhisperRecognizer:
         return self._decode(utterance)
 
     def _decode(self, utterance: Utterance) -> Transcript:
-        samples = np.frombuffer(utterance.pcm, dtype="<i2").astype(np.float32) / 32768.0
+        samples = np.frombuffer(utterance.pcm, dtype="<i2").astype(np.float32) / S16_FULL_SCALE
         decoded = self.whisper.transcribe(samples, HYPOTHESES)
         text, log_prob = self.choose(decoded)
         confidence = self.confidence(text, log_prob, decoded.no_speech)

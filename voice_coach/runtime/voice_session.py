@@ -141,7 +141,7 @@ class VoiceSession:
     def _hear(self, utterance: Utterance) -> None:
         match = self.matcher.match(utterance.text) if utterance.text else None
         intent = match.intent if match else None
-        spoken = unblanked(self.output.spoken(since=utterance.start - 60.0), utterance.blanked)
+        spoken = unblanked(self.output.played_since(utterance.start - 60.0), utterance.blanked)
         verdict = judge(
             utterance.text,
             intent,
