@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-import soxr
+import soxr  # type: ignore[import-untyped]
 
 from audio_models.recognizers.protocol import SAMPLE_RATE
 

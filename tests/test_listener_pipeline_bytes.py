@@ -54,6 +54,12 @@ class KeepsAudio:
         self.pcm = bytearray()
         self.fed = 0
 
+    def reset(self) -> None:
+        pass
+
+    def flush(self) -> list[Transcript]:
+        return []
+
     def accept(self, pcm: bytes) -> list[Transcript]:
         self.pcm += pcm
         self.fed += len(pcm) // 2

@@ -12,6 +12,7 @@ import itertools
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -71,7 +72,7 @@ class Speaker:
         self.callback_errors = 0
         self.underruns = 0  # output underflows PortAudio reported: each moves the echo path
         self.realtime: bool | None = None  # whether the callback thread runs at real-time priority
-        self._stream = None
+        self._stream: Any = None  # sounddevice.OutputStream, imported on first use
         self._open()
 
     # ----------------------------------------------------------------- public

@@ -41,8 +41,13 @@ GATE_TAIL = 0.12  # seconds after a gated sound that its echo may still ring in 
 
 
 class Chunk(Protocol):
-    pcm: bytes
-    start: float
+    """16 kHz mono s16le audio and the monotonic time of its first sample (read-only)."""
+
+    @property
+    def pcm(self) -> bytes: ...
+
+    @property
+    def start(self) -> float: ...
 
 
 class ChunkSource(Protocol):
