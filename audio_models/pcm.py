@@ -3,9 +3,29 @@
 from __future__ import annotations
 
 import numpy as np
-import soxr
+import soxr  # type: ignore[import-untyped]
 
 from audio_models.recognizers.protocol import SAMPLE_RATE
+
+S16_FULL_SCALE = 32768.0
+"""int16 <-> float with -32768 as -1.0: the inverse of ``to_float``, so a round trip is exact."""
+S16_PEAK = 32767.0
+"""``to_s16``'s scale: +1.0 lands on the largest int16 instead of clipping.
+
+Rendered speech and files reach the recognizers through it; the echo chain's int16 round trip
+uses ``S16_FULL_SCALE``. Unifying the two would change the samples recognizers hear (by under
+0.01 %), so both stay, named.
+"""
+
+
+def s16_to_float(pcm: bytes) -> np.ndarray:
+    """s16le bytes to float64 samples, -32768 -> -1.0."""
+    return np.frombuffer(pcm, dtype="<i2").astype(np.float64) / S16_FULL_SCALE
+
+
+def float_to_s16(samples: np.ndarray) -> bytes:
+    """Float samples (-1.0 is -32768) to s16le bytes, clipping rather than wrapping around."""
+    return np.clip(np.round(samples * S16_FULL_SCALE), -32768, 32767).astype("<i2").tobytes()
 
 
 def to_mono(samples: np.ndarray) -> np.ndarray:
@@ -19,7 +39,7 @@ def to_float(samples: np.ndarray) -> np.ndarray:
     """Integer PCM of any width to float32 in [-1, 1]."""
     if samples.dtype.kind == "f":
         return samples.astype(np.float32, copy=False)
-    scale = float(np.iinfo(samples.dtype).max) + 1.0
+    scale = float(np.iinfo(samples.dtype).max) + 1.0  # S16_FULL_SCALE for int16
     if samples.dtype == np.uint8:  # 8-bit WAV is unsigned, centred on 128
         return (samples.astype(np.float32) - 128.0) / 128.0
     return samples.astype(np.float32) / scale
@@ -27,7 +47,7 @@ def to_float(samples: np.ndarray) -> np.ndarray:
 
 def to_s16(samples: np.ndarray) -> np.ndarray:
     """Float audio in [-1, 1] to int16, clipping rather than wrapping around."""
-    return np.clip(np.round(samples * 32767.0), -32768, 32767).astype(np.int16)
+    return np.clip(np.round(samples * S16_PEAK), -32768, 32767).astype(np.int16)
 
 
 def resample(samples: np.ndarray, from_rate: int, to_rate: int = SAMPLE_RATE) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Hand-written stand-ins for the speaker and microphone, for testing the code that drives them.
+"""Hand-written stand-ins for the speaker, microphone and recognizer, beside the seams they fill.
 
 They keep the real classes' methods and timing semantics on an injected clock, so a session can
 be tested without a sound server; the real adapters are tested against real streams.
@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import itertools
 import queue
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
 
 from audio_models.devices.microphone import AudioChunk
-from audio_models.devices.speaker import Playback
-from audio_models.tts import Clip
+from audio_models.errors import EngineUnavailable
+from audio_models.types import Clip, Playback, Transcript
 
 
 class FakeSpeaker:
@@ -48,6 +51,10 @@ class FakeSpeaker:
     def played_since(self, since: float) -> list[Playback]:
         return [p for p in self.playbacks if p.end >= since]
 
+    def samples(self, start: float, count: int) -> np.ndarray:
+        """Silence: the fake plays no sound (``RecordedPlayback`` stands in for one that does)."""
+        return np.zeros(count, dtype=np.float32)
+
     def reopen(self) -> None:
         self.last_callback_at = self._clock()
 
@@ -58,7 +65,7 @@ class FakeSpeaker:
 class FakeMicrophone:
     """Hands out chunks a test queued with ``feed``; None when there are none."""
 
-    def __init__(self, clock: Callable[[], float]) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._chunks: queue.Queue[AudioChunk] = queue.Queue()
         self.last_callback_at = clock()
@@ -80,3 +87,43 @@ class FakeMicrophone:
 
     def close(self) -> None:
         pass
+
+
+class RecordedPlayback:
+    """A ``PlaybackLog`` over a fixed recording: ``audio`` (16 kHz float) played from monotonic
+    time zero on, and the ``playbacks`` (clips) it is made of."""
+
+    RATE = 16_000
+
+    def __init__(self, audio: np.ndarray | None = None, playbacks: Sequence[Playback] = ()) -> None:
+        self.audio = np.zeros(0) if audio is None else audio
+        self.playbacks = list(playbacks)
+
+    def samples(self, start: float, count: int) -> np.ndarray:
+        first = round(start * self.RATE)
+        out = np.zeros(count)
+        lo, hi = max(first, 0), min(first + count, len(self.audio))
+        if lo < hi:
+            out[lo - first : hi - first] = self.audio[lo:hi]
+        return out
+
+    def played_since(self, since: float) -> list[Playback]:
+        return [p for p in self.playbacks if p.end >= since]
+
+
+class DeadRecognizer:
+    """A recognizer whose process has ended: every chunk fails until ``alive`` is set."""
+
+    def __init__(self) -> None:
+        self.alive = False
+
+    def reset(self) -> None:
+        pass
+
+    def accept(self, pcm: bytes) -> list[Transcript]:
+        if not self.alive:
+            raise EngineUnavailable("The speech recognizer process has ended.")
+        return []
+
+    def flush(self) -> list[Transcript]:
+        return []

@@ -26,6 +26,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from audio_models.errors import EngineUnavailable
+from audio_models.pcm import S16_FULL_SCALE
+from audio_models.types import Clip
 
 CACHE_SIZE = 512  # lines; a routine's wordings fit, so a session renders each line only once
 TRIM_THRESHOLD = 0.01  # samples quieter than -40 dBFS at the edges are silence
@@ -60,20 +62,6 @@ def _espeak() -> tuple[Any, Any, int]:
             binding.SetSynthCallback(_collect)  # the binding keeps the ctypes wrapper alive
             _ESPEAK.append((binding, driver.EspeakDriver, rate))
         return _ESPEAK[0]
-
-
-@dataclass(frozen=True)
-class Clip:
-    """Rendered speech: float32 mono samples in -1..1 with the silent edges trimmed."""
-
-    text: str
-    samples: np.ndarray
-    rate: int
-
-    @property
-    def duration(self) -> float:
-        """Length in seconds."""
-        return len(self.samples) / self.rate
 
 
 @dataclass(frozen=True)
@@ -142,7 +130,7 @@ class Pyttsx3Synthesizer:
             raise _render_failed(str(error)) from error
         if status != self._binding.EE_OK:
             raise _render_failed(f"espeak_Synth returned {status}")
-        samples = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
+        samples = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / S16_FULL_SCALE
         return Clip(text, trim(samples, self._rate) * np.float32(self.volume), self._rate)
 
     def _voice_id(self, wanted: str) -> str:

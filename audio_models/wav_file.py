@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from audio_models.errors import AudioFormatError
-from audio_models.pcm import to_recognizer_pcm
+from audio_models.pcm import S16_PEAK, to_recognizer_pcm
 
 PCM = 0x0001
 IEEE_FLOAT = 0x0003
@@ -184,7 +184,7 @@ def write_wav(path: str | Path, samples: np.ndarray, rate: int) -> None:
     """Write float ([-1, 1]) or int16 samples, 1-D or frames x channels, as 16-bit PCM WAV."""
     array = np.asarray(samples)
     if array.dtype.kind == "f":
-        array = np.clip(np.round(array * 32767.0), -32768, 32767)
+        array = np.clip(np.round(array * S16_PEAK), -32768, 32767)
     array = array.astype("<i2")
     channels = 1 if array.ndim == 1 else array.shape[1]
     body = array.tobytes()

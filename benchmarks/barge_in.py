@@ -22,10 +22,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from audio_models.devices.microphone import Microphone
-from audio_models.devices.speaker import Playback, Speaker
+from audio_models.devices.speaker import Speaker
 from audio_models.recognizers.protocol import SAMPLE_RATE
 from audio_models.recognizers.recognizer_process import ProcessRecognizer
-from audio_models.tts import Clip, Pyttsx3Synthesizer, trim
+from audio_models.testing import FakeMicrophone
+from audio_models.tts import Pyttsx3Synthesizer, trim
+from audio_models.types import Clip, Playback
 from intents.catalog import default_catalog
 from intents.matcher import IntentMatcher
 from voice_coach.core.routine import load_routine
@@ -64,7 +66,7 @@ def main() -> None:
     live = Listener(  # as a session wires it (no countdown here, so no gate)
         _Recorder(microphone, chunks),
         recognizer,
-        echo_reference=lambda start, count: coach.played_audio(start, count, SAMPLE_RATE),
+        playback=coach,
     )
     live.start()
     trials = _speak(synth, coach, user, cues[:SENTENCES])
@@ -79,7 +81,7 @@ def main() -> None:
     _report("live, with echo cancellation", trials, with_aec)
     _report_tracker(live, trials[0].line.start)
     # The same audio again, without the canceller, for comparison.
-    offline = Listener(_NoMicrophone(), make_recognizer(ENGINE, default_catalog(), live=True))
+    offline = Listener(FakeMicrophone(), make_recognizer(ENGINE, default_catalog(), live=True))
     for pcm, start in chunks:
         offline.feed(pcm, start)
     offline.feed(b"\0\0" * SAMPLE_RATE, chunks[-1][1] + 0.02)
@@ -195,11 +197,6 @@ class _Recorder:
         if chunk is not None:
             self.chunks.append((chunk.pcm, chunk.start))
         return chunk
-
-
-class _NoMicrophone:
-    def read(self, timeout: float):
-        return None
 
 
 if __name__ == "__main__":

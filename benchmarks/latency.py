@@ -20,9 +20,9 @@ import numpy as np
 
 from audio_models.devices.microphone import Microphone
 from audio_models.devices.speaker import Speaker
-from audio_models.recognizers.protocol import SAMPLE_RATE
 from audio_models.recognizers.recognizer_process import ProcessRecognizer
-from audio_models.tts import Clip, Pyttsx3Synthesizer, trim
+from audio_models.tts import Pyttsx3Synthesizer, trim
+from audio_models.types import Clip
 from intents.catalog import default_catalog
 from voice_coach.core.coach import Coach
 from voice_coach.core.lines import NUMBER_WORDS, default_table
@@ -91,8 +91,9 @@ def _one(routine, synth, speaker, microphone, user, attempt: int) -> float | Non
         microphone,
         recognizer,
         on_error=print,
-        echo_reference=lambda start, count: speaker.played_audio(start, count, SAMPLE_RATE),
-        gate=output.countdown_sounds,
+        playback=output,
+        blank=NUMBER_WORDS,
+        clock=clock,
     )
     session = VoiceSession(coach, output, listener, lambda s: None, print, clock)
     listener.utterances.put(Utterance("start", 1.0, 0.0, 0.0, 0.0))  # skip the welcome

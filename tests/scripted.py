@@ -46,7 +46,8 @@ def holds(lines: list[Line]) -> list[tuple[float, float, float]]:
     A re-timing line ("12 seconds to go") moves the announced end: it counts from where it is said.
     """
     out = []
-    start = expected_end = None
+    start: float | None = None
+    expected_end = 0.0  # set with start
     for line in coach_lines(lines):
         found = re.search(r"(\d+) seconds(?: to go| left)?\.$", line.text)
         if found and ("Hold" in line.text or "Stay" in line.text or "rest there" in line.text):

@@ -13,7 +13,7 @@ import pytest
 from audio_models.devices.microphone import Microphone
 from audio_models.devices.portaudio import list_devices
 from audio_models.devices.speaker import Speaker
-from audio_models.tts import Clip
+from audio_models.types import Clip
 from tests.audio import require_sound_server
 
 TONE_RATE = 48_000

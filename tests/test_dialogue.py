@@ -24,7 +24,7 @@ from voice_coach.core.lines import default_table
 from voice_coach.core.routine import load_routine
 from voice_coach.core.state import ROOM_AFTER_SPEECH, Context
 from voice_coach.core.transitions import TRANSITIONS, UNKNOWN
-from voice_coach.runtime.clock import VirtualClock
+from voice_coach.runtime.clock import MockClock
 
 ROUTINE = load_routine("upper-back")
 
@@ -167,7 +167,7 @@ def test_repeat_says_what_the_last_event_made_the_coach_say_not_all_lines_of_tha
     assert not {a.text for a in welcome} & {a.text for a in again}
 
 
-def run_to_hold(coach: Coach, clock: VirtualClock) -> StartCountdown:
+def run_to_hold(coach: Coach, clock: MockClock) -> StartCountdown:
     """Tick ``coach`` on ``clock`` until a hold starts; its countdown."""
     while True:
         clock.advance_to(coach.next_deadline())
@@ -179,8 +179,8 @@ def run_to_hold(coach: Coach, clock: VirtualClock) -> StartCountdown:
 
 def halfway_and_countdown(presses: dict[float, str], preset: tuple[str, ...] = ()):
     """Said at a hold's halfway mark, the hold as last announced, and the numbers, when
-    ``presses`` (seconds into the hold -> intent) change it; on the virtual clock."""
-    clock = VirtualClock()
+    ``presses`` (seconds into the hold -> intent) change it; on the mock clock."""
+    clock = MockClock()
     coach = Coach(ROUTINE, seed=1)
     coach.handle(SessionStarted(at=clock.now()))
     for intent in preset:
@@ -229,7 +229,7 @@ def test_halfway_already_said_is_not_said_again_after_a_change():
 
 
 def in_a_hold(seed: int = 1) -> tuple[Coach, StartCountdown]:
-    clock = VirtualClock()
+    clock = MockClock()
     coach = Coach(ROUTINE, seed=seed)
     coach.handle(SessionStarted(at=0.0))
     coach.handle(Heard(intent="start", text="start", at=0.0))

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from audio_models.devices.speaker import Speaker
-from audio_models.tts import Clip
+from audio_models.types import Clip
 from tests.audio import require_sound_server
 
 VOICE_COACH = Path(sys.executable).with_name("voice-coach")

@@ -8,9 +8,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from audio_models.devices.speaker import Playback
 from audio_models.pcm import to_recognizer_pcm
+from audio_models.testing import FakeMicrophone, RecordedPlayback
 from audio_models.tts import Pyttsx3Synthesizer
+from audio_models.types import Playback
 from intents.catalog import default_catalog
 from intents.matcher import IntentMatcher
 from tests.audio import ESPEAK_RATE, speech
@@ -30,17 +31,12 @@ def every_routine_line() -> list[str]:
     return list(dict.fromkeys(line.text for line in lines))
 
 
-class _NoMicrophone:
-    def read(self, timeout: float):
-        return None
-
-
 @pytest.mark.parametrize("engine", ENGINES)
 def test_every_line_of_the_default_routine_heard_back_gives_no_intent(engine):
     lines = every_routine_line()
     assert len(lines) > 80
     synth = Pyttsx3Synthesizer()
-    listener = Listener(_NoMicrophone(), make_recognizer(engine, default_catalog()))
+    listener = Listener(FakeMicrophone(), make_recognizer(engine, default_catalog()))
     rng = np.random.default_rng(7)
     spoken: list[Playback] = []
     clock = 0.0
@@ -98,13 +94,12 @@ def acted_on_in_countdown(gated: bool, engine: str) -> list[str]:
     """The intents a session would act on from a countdown with "stop" said between numbers."""
     pcm, played = countdown_with_stop(stop_at=2.45)  # just after "Four." ends
 
-    def numbers(start: float, end: float) -> list[tuple[float, float]]:
-        return [(p.start, p.end) for p in played if p.start < end and p.end > start]
-
     listener = Listener(
-        _NoMicrophone(),
+        FakeMicrophone(),
         make_recognizer(engine, default_catalog()),
-        gate=numbers if gated else None,
+        playback=RecordedPlayback(playbacks=played),
+        cancel_echo=False,
+        blank=[p.text for p in played] if gated else (),
     )
     for offset in range(0, len(pcm), 640):  # 20 ms chunks, as from the microphone
         listener.feed(pcm[offset : offset + 640], start=offset / 2 / 16_000)
@@ -179,18 +174,10 @@ def acted_on_over_the_coach(
     mic, speaker, played = coach_with_words_over_it(word, into)
     rate = 16_000
 
-    def reference(start: float, count: int) -> np.ndarray:
-        first = round(start * rate)
-        out = np.zeros(count)
-        lo, hi = max(first, 0), min(first + count, len(speaker))
-        if lo < hi:
-            out[lo - first : hi - first] = speaker[lo:hi] / 32768
-        return out
-
     listener = Listener(
-        _NoMicrophone(),
+        FakeMicrophone(),
         make_recognizer(engine, default_catalog()),
-        echo_reference=reference if cancel_echo else None,
+        playback=RecordedPlayback(speaker / 32768) if cancel_echo else None,
     )
     pcm = np.clip(mic, -32768, 32767).astype(np.int16).tobytes()
     for offset in range(0, len(pcm), 640):

@@ -5,27 +5,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from audio_models.errors import EngineUnavailable
 from audio_models.pcm import to_recognizer_pcm
-from audio_models.recognizers.protocol import SAMPLE_RATE, Transcript
+from audio_models.recognizers.protocol import SAMPLE_RATE
+from audio_models.testing import DeadRecognizer, FakeMicrophone, RecordedPlayback
+from audio_models.types import Transcript
 from tests.audio import ESPEAK_RATE, speech
 from voice_coach.runtime.listener import Listener
-
-
-class DeadRecognizer:
-    def __init__(self) -> None:
-        self.alive = False
-
-    def accept(self, pcm: bytes) -> list[Transcript]:
-        if not self.alive:
-            raise EngineUnavailable("The speech recognizer process has ended.")
-        return []
 
 
 def test_a_fault_on_every_chunk_is_reported_once_and_again_after_recovery():
     errors: list[Exception] = []
     recognizer = DeadRecognizer()
-    listener = Listener(microphone=None, recognizer=recognizer, on_error=errors.append)  # type: ignore[arg-type]
+    listener = Listener(FakeMicrophone(), recognizer=recognizer, on_error=errors.append)
     for n in range(100):  # two seconds of 20 ms chunks
         listener.feed(b"\0\0" * 320, start=n * 0.02)
     assert len(errors) == 1
@@ -75,16 +66,8 @@ def test_the_canceller_is_converged_again_within_a_second_of_a_step_in_the_echo_
     mic = 0.5 * np.concatenate([before[:cut], after[cut:]])
     mic += np.random.default_rng(3).normal(0, 1e-4, len(mic))
 
-    def reference(start: float, count: int) -> np.ndarray:
-        first = round(start * rate)
-        out = np.zeros(count)
-        lo, hi = max(first, 0), min(first + count, len(played))
-        if lo < hi:
-            out[lo - first : hi - first] = played[lo:hi]
-        return out
-
     kept = KeepsAudio()
-    listener = Listener(microphone=None, recognizer=kept, echo_reference=reference)  # type: ignore[arg-type]
+    listener = Listener(FakeMicrophone(), kept, playback=RecordedPlayback(played))
     pcm = np.clip(np.round(mic * 32768), -32768, 32767).astype("<i2").tobytes()
     for offset in range(0, len(pcm), 640):
         listener.feed(pcm[offset : offset + 640], start=offset / 2 / rate)

@@ -8,29 +8,24 @@ tests/test_voice_session_live.py.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from itertools import pairwise
 
 import numpy as np
 import pytest
 
-from audio_models.devices.speaker import Playback
 from audio_models.testing import FakeSpeaker
-from audio_models.tts import Clip
+from audio_models.types import Clip, Playback
 from voice_coach.core.coach import Coach
 from voice_coach.core.routine import load_routine
 from voice_coach.core.state import ROOM_AFTER_SPEECH
 from voice_coach.core.timeline import Timeline
-from voice_coach.runtime.clock import SimulatedClock
+from voice_coach.runtime.clock import MockClock
 from voice_coach.runtime.echo_filter import ECHO_TAIL
-from voice_coach.runtime.listener import Utterance
 from voice_coach.runtime.speech_output import SpeechOutput
+from voice_coach.runtime.testing import ScriptedUser, Step
 from voice_coach.runtime.text_session import format_time
 from voice_coach.runtime.voice_session import VoiceSession
 from voice_coach.runtime.watchdog import DeviceWatchdog
-
-DECODE_DELAY = 0.4  # end of the user's speech -> transcript, as PocketSphinx takes live
 
 
 class SecondsPerLetter:
@@ -45,54 +40,10 @@ class SecondsPerLetter:
         return Clip(text, np.zeros(int(len(text) * self.seconds * self.RATE)), self.RATE)
 
 
-@dataclass
-class Step:
-    when: Callable[[], bool]
-    do: str | Callable[[], None]  # words the user says, or something that happens
-    length: float = 0.5  # seconds the words take to say
-
-
-class ScriptedUser:
-    """The recognizer side: says each step's words once its condition holds.
-
-    The transcript arrives ``DECODE_DELAY`` after the words end, as it would from a recognizer,
-    and time only moves forward through ``next``'s waiting, like the real listener's queue.
-    """
-
-    def __init__(self, clock: SimulatedClock, steps: list[Step]) -> None:
-        self.clock = clock
-        self.steps = list(steps)
-        self.pending: list[Utterance] = []
-        self.said: list[Utterance] = []
-
-    def start(self) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
-
-    def next(self, timeout: float) -> Utterance | None:
-        now = self.clock.monotonic()
-        while self.steps and self.steps[0].when():
-            step = self.steps.pop(0)
-            if callable(step.do):
-                step.do()
-            else:
-                end = now + step.length
-                self.pending.append(Utterance(step.do, 0.9, now, end, end + DECODE_DELAY))
-        if self.pending and self.pending[0].decoded_at <= now + timeout:
-            utterance = self.pending.pop(0)
-            self.clock.advance_to(utterance.decoded_at)
-            self.said.append(utterance)
-            return utterance
-        self.clock.sleep(timeout)
-        return None
-
-
 class Device:
     """A device stream for the watchdog: it calls back until unplugged."""
 
-    def __init__(self, clock: SimulatedClock) -> None:
+    def __init__(self, clock: MockClock) -> None:
         self.clock = clock
         self.plugged = True
         self._last = clock.monotonic()
@@ -112,7 +63,7 @@ class Rig:
     """A voice session on fakes; ``run`` plays it through to the end."""
 
     def __init__(self, seconds_per_letter: float = 0.05) -> None:
-        self.clock = SimulatedClock()
+        self.clock = MockClock(start=1000.0)
         self.coach = Coach(load_routine("upper-back"), seed=3)
         self.speaker = FakeSpeaker(self.clock.monotonic)
         self.printed: list[str] = []

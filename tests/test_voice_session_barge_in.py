@@ -14,7 +14,8 @@ import time
 
 import pytest
 
-from audio_models.devices.speaker import Playback, Speaker
+from audio_models.devices.speaker import Speaker
+from audio_models.types import Playback
 from tests.test_voice_session_live import QuietWatch, live_session, user_clip, wait_for
 
 ROUTINE = """
@@ -43,7 +44,7 @@ def next_long_line(session, timeout: float) -> Playback | None:
     until = time.monotonic() + timeout
     while time.monotonic() < until:
         now = time.monotonic()
-        for p in session.output.spoken(now - 10):
+        for p in session.output.played_since(now - 10):
             if 0 <= now - (p.start + INTO_THE_LINE) < 0.05 and p.end - now >= LONG_ENOUGH:
                 return p
         time.sleep(0.01)

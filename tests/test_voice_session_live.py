@@ -16,8 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from audio_models.devices.speaker import Playback, Speaker
-from audio_models.tts import Clip, trim
+from audio_models.devices.speaker import Speaker
+from audio_models.tts import trim
+from audio_models.types import Clip, Playback
 from tests.audio import ESPEAK_RATE, require_sound_server, speech
 from voice_coach.core.coach import Coach
 from voice_coach.core.lines import NUMBER_WORDS
@@ -72,7 +73,9 @@ def wait_for(condition, timeout: float, step: float = 0.01) -> bool:
 
 def playing(session: VoiceSession, text: str) -> bool:
     now = time.monotonic()
-    return any(p.text == text and p.start <= now < p.end for p in session.output.spoken(now - 5))
+    return any(
+        p.text == text and p.start <= now < p.end for p in session.output.played_since(now - 5)
+    )
 
 
 def live_session(tmp_path_factory, routine: str, seed: int, print_line, note, engine: str = "auto"):
@@ -108,7 +111,9 @@ def run(tmp_path_factory, request) -> Run:
         # Then "stop" while the countdown runs: between two numbers, the next one due as the
         # word ends. (Over a number it is not heard: see test_echo_rejection.py.)
         assert wait_for(lambda: playing(session, "Four."), 90), "no countdown was heard"
-        four = next(p for p in session.output.spoken(time.monotonic() - 1) if p.text == "Four.")
+        four = next(
+            p for p in session.output.played_since(time.monotonic() - 1) if p.text == "Four."
+        )
         stop_said = user.play(user_clip("stop"), at=four.end + 0.1)
         finished = wait_for(lambda: coach.finished, stop_said.end - time.monotonic() + 3.0)
         stopped_at = time.monotonic() if finished else None
@@ -155,7 +160,7 @@ def test_stop_spoken_during_a_countdown_ends_the_session_within_a_second(run: Ru
     assert run.coach.finished and run.stopped_at is not None
     # The transcript, the coach's decision and the summary all came within a second.
     assert heard[0].decoded_at - run.stop_said.end < 1.0
-    spoken_after = run.session.output.spoken(run.stop_said.end)
+    spoken_after = run.session.output.played_since(run.stop_said.end)
     # From the moment the transcript was in: a number due while Whisper was still waiting for
     # the end of the word and decoding it (a few tenths of a second) is said, as it must be.
     numbers_after = [

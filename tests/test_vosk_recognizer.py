@@ -16,7 +16,6 @@ import pytest
 
 import audio_models.recognizers.vosk_recognizer as vosk_recognizer
 from audio_models.errors import EngineUnavailable, ModelError
-from audio_models.recognizers.protocol import Transcript
 from audio_models.recognizers.vosk_recognizer import (
     VoskRecognizer,
     captured_stderr,
@@ -29,6 +28,7 @@ from audio_models.recognizers.vosk_results import (
     parse_partial,
     parse_result,
 )
+from audio_models.types import Transcript
 from intents.catalog import default_catalog
 from intents.matcher import IntentMatcher
 from tests.audio import recognizer_pcm, silence, speech

@@ -10,7 +10,7 @@ import bisect
 import threading
 
 import numpy as np
-import soxr
+import soxr  # type: ignore[import-untyped]
 
 KEEP_SECONDS = 5.0  # the recognizer runs at most this far behind the speaker
 REANCHOR_AFTER = 0.25  # seconds: only an underrun or a reopened stream parts them this far

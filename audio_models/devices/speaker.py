@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,7 +20,8 @@ from audio_models.devices.output_history import OutputHistory
 from audio_models.devices.portaudio import Stream, open_stream_error, portaudio
 from audio_models.devices.realtime import promote_current_thread
 from audio_models.pcm import resample
-from audio_models.tts import Clip
+from audio_models.recognizers.protocol import SAMPLE_RATE
+from audio_models.types import Clip, Playback
 
 FADE_SECONDS = 0.005  # a cut line fades out this fast: no click, still immediate
 HISTORY_SECONDS = 120.0  # the echo filter never looks further back than this
@@ -31,16 +32,6 @@ HISTORY_SECONDS = 120.0  # the echo filter never looks further back than this
 # load, and none of eight reopened streams stalled (35-80 ms buffers: most of them did). A cut
 # line still goes quiet within about a tenth of a second.
 OUTPUT_LATENCY = 0.1
-
-
-@dataclass(frozen=True)
-class Playback:
-    """A clip's time on the speaker: scheduled, then as actually played (monotonic seconds)."""
-
-    text: str
-    start: float
-    end: float
-    id: int = field(default=0, compare=False)
 
 
 @dataclass
@@ -140,6 +131,10 @@ class Speaker:
         if history is None:
             return np.zeros(count, dtype=np.float32)
         return history.segment(start, count, rate)
+
+    def samples(self, start: float, count: int) -> np.ndarray:
+        """``played_audio`` at the recognizers' rate: the speaker as a ``PlaybackLog``."""
+        return self.played_audio(start, count, SAMPLE_RATE)
 
     def reopen(self) -> None:
         """Close and reopen the stream (device replugged); scheduled clips keep their times."""

@@ -42,7 +42,8 @@ import numpy as np
 
 from audio_models.errors import EngineUnavailable
 from audio_models.recognizers import lm_cache, ngram
-from audio_models.recognizers.protocol import SAMPLE_RATE, Transcript
+from audio_models.recognizers.protocol import SAMPLE_RATE
+from audio_models.types import Transcript
 
 # Per-frame log-score margins (grammar or language model minus phone loop, in pocketsphinx log
 # units, language-model costs included) at which the confidence is 0.5. Chosen on the TUNE split

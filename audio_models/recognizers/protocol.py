@@ -1,23 +1,13 @@
-"""The one protocol every speech recognizer implements, and the transcript it yields."""
+"""The one protocol every speech recognizer implements; its ``Transcript`` is in ``types``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol
+
+from audio_models.types import Transcript
 
 SAMPLE_RATE = 16_000
 """Every recognizer takes 16 kHz mono signed 16-bit little-endian PCM."""
-
-
-@dataclass(frozen=True)
-class Transcript:
-    """What an engine heard in one utterance (or, when ``final`` is false, so far)."""
-
-    text: str
-    confidence: float  # 0..1
-    start: float  # seconds since the start of the stream
-    end: float
-    final: bool = True
 
 
 class Recognizer(Protocol):

@@ -16,7 +16,8 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from audio_models.errors import AudioModelsError, EngineUnavailable
-from audio_models.recognizers.protocol import Recognizer, Transcript
+from audio_models.recognizers.protocol import Recognizer
+from audio_models.types import Transcript
 
 START_TIMEOUT = 30.0  # seconds for the child to import and load its engine
 FLUSH_TIMEOUT = 30.0

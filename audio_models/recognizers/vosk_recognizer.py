@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from audio_models.errors import EngineUnavailable, ModelError
-from audio_models.recognizers.protocol import SAMPLE_RATE, Transcript
+from audio_models.recognizers.protocol import SAMPLE_RATE
 from audio_models.recognizers.vosk_results import (
     UNKNOWN,
     build_grammar,
@@ -31,6 +31,7 @@ from audio_models.recognizers.vosk_results import (
     parse_partial,
     parse_result,
 )
+from audio_models.types import Transcript
 
 INSTALL_HINT = (
     "install one with `voice-coach models install vosk-model-small-en-us-0.15` "

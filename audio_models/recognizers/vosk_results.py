@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from audio_models.recognizers.protocol import Transcript
+from audio_models.types import Transcript
 
 UNKNOWN = "[unk]"
 

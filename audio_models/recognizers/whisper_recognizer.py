@@ -28,9 +28,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from audio_models.errors import EngineUnavailable
+from audio_models.pcm import S16_FULL_SCALE
 from audio_models.recognizers.endpointer import FRAME, EnergyEndpointer, Utterance
-from audio_models.recognizers.protocol import SAMPLE_RATE, Transcript
+from audio_models.recognizers.protocol import SAMPLE_RATE
 from audio_models.recognizers.whisper_model import THREADS, Decoded, WhisperModel
+from audio_models.types import Transcript
 
 # Seconds of quiet that end an utterance: most of the wait between a command and its reply
 # (benchmarks/latency.py: median 538 ms at 0.25). On the TUNE halves 0.2 heard the same real
@@ -120,7 +122,7 @@ class WhisperRecognizer:
         return self._decode(utterance)
 
     def _decode(self, utterance: Utterance) -> Transcript:
-        samples = np.frombuffer(utterance.pcm, dtype="<i2").astype(np.float32) / 32768.0
+        samples = np.frombuffer(utterance.pcm, dtype="<i2").astype(np.float32) / S16_FULL_SCALE
         decoded = self.whisper.transcribe(samples, HYPOTHESES)
         text, log_prob = self.choose(decoded)
         confidence = self.confidence(text, log_prob, decoded.no_speech)

@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from audio_models.errors import AudioModelsError
-from audio_models.recognizers.protocol import SAMPLE_RATE, Recognizer, Transcript
+from audio_models.recognizers.protocol import SAMPLE_RATE, Recognizer
+from audio_models.types import Transcript
 from audio_models.wav_file import Wav, read_wav_file, recognizer_pcm
 from intents.catalog import default_catalog
 from intents.matcher import IntentMatch, IntentMatcher

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from audio_models.errors import AudioModelsError
-from audio_models.recognizers.protocol import SAMPLE_RATE
 from intents.catalog import default_catalog
 from voice_coach.core.coach import Coach
+from voice_coach.core.lines import NUMBER_WORDS
 from voice_coach.runtime.clock import MonotonicClock
 from voice_coach.runtime.listener import Listener
 from voice_coach.runtime.speech_output import SpeechOutput
@@ -63,8 +63,9 @@ def build_voice_session(
         microphone,
         recognizer,
         on_error=lambda e: note(f"recognizer: {e}"),
-        echo_reference=lambda start, count: speaker.played_audio(start, count, SAMPLE_RATE),
-        gate=output.countdown_sounds,
+        playback=output,
+        blank=NUMBER_WORDS,
+        clock=clock,
     )
     watchdog = DeviceWatchdog(
         {"microphone": microphone, "speaker": speaker},

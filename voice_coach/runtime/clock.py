@@ -1,4 +1,10 @@
-"""Clocks give session time in seconds; the virtual one moves only when told to."""
+"""The session's clock: one protocol, the real clock, and a mock one that moves only when told.
+
+Two timelines meet here. Session time (``now``) is seconds since the session started: the coach's
+events and deadlines use it. Monotonic time (``monotonic``) is the device clock that speaker and
+microphone stamps use. The runtime converts between them and waits through the clock, so a test
+can hand the whole real-time session a ``MockClock`` and run an hour of it in no time.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,22 @@ from typing import Protocol
 class Clock(Protocol):
     def now(self) -> float:
         """Seconds since the session started."""
+        ...
+
+    def monotonic(self) -> float:
+        """The device clock, on which speaker and microphone stamps are given."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Let ``seconds`` pass."""
+        ...
+
+    def monotonic_at(self, session_time: float) -> float:
+        """The monotonic time of a session time, for schedulers on the device clock."""
+        ...
+
+    def session_at(self, monotonic: float) -> float:
+        """The session time of a monotonic time (device timestamps)."""
         ...
 
 
@@ -29,37 +51,24 @@ class MonotonicClock:
         time.sleep(seconds)
 
     def monotonic_at(self, session_time: float) -> float:
-        """The ``time.monotonic()`` value of a session time, for schedulers on that clock."""
         return self._origin + session_time
 
     def session_at(self, monotonic: float) -> float:
-        """The session time of a ``time.monotonic()`` value (device timestamps)."""
         return monotonic - self._origin
 
 
-class VirtualClock:
-    """Time that stands still until ``advance_to``: a 15-minute session runs in milliseconds."""
+class MockClock:
+    """A clock that moves only when something sleeps on it or calls ``advance_to``.
 
-    def __init__(self, start: float = 0.0) -> None:
-        self._now = start
-
-    def now(self) -> float:
-        return self._now
-
-    def advance_to(self, at: float) -> None:
-        self._now = max(self._now, at)
-
-
-class SimulatedClock(MonotonicClock):
-    """A monotonic clock that moves only when something sleeps or waits on it.
-
-    Stands in for real time where a test drives the real-time session with fake devices: an
-    hour of waiting passes in no time, and every timestamp is exact.
+    Stands in for real time where a test (or the text session's virtual mode) drives the
+    session: an hour of waiting passes in no time, and every timestamp is exact. ``start`` is
+    the monotonic time at which the session starts; with the default of zero, session time and
+    monotonic time are the same number.
     """
 
-    def __init__(self, start: float = 1000.0) -> None:
-        self._time = start
+    def __init__(self, start: float = 0.0) -> None:
         self._origin = start
+        self._time = start
 
     def now(self) -> float:
         return self._time - self._origin
@@ -71,4 +80,11 @@ class SimulatedClock(MonotonicClock):
         self._time += max(0.0, seconds)
 
     def advance_to(self, monotonic: float) -> None:
+        """Move to ``monotonic`` (never back)."""
         self._time = max(self._time, monotonic)
+
+    def monotonic_at(self, session_time: float) -> float:
+        return self._origin + session_time
+
+    def session_at(self, monotonic: float) -> float:
+        return monotonic - self._origin

@@ -63,9 +63,15 @@ WORD_SLACK = 1.0
 class Spoken(Protocol):
     """A stretch of the coach's speech: its text and when it left the speaker (monotonic s)."""
 
-    text: str
-    start: float
-    end: float
+    # Read-only, so that frozen records (``audio_models.types.Playback``) are Spoken too.
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def start(self) -> float: ...
+
+    @property
+    def end(self) -> float: ...
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
+import numpy as np
+
 from audio_models.errors import AudioModelsError
+from audio_models.types import Clip, Playback
 from voice_coach.core.events import (
     COUNTDOWN_FROM,
     Action,
@@ -25,12 +28,11 @@ from voice_coach.core.events import (
     StartCountdown,
 )
 from voice_coach.core.lines import NUMBER_WORDS
-from voice_coach.runtime.clock import MonotonicClock
+from voice_coach.runtime.clock import Clock
 from voice_coach.runtime.text_session import format_time
 
-if TYPE_CHECKING:  # the device modules import sounddevice; text mode must not need it
-    from audio_models.devices.speaker import Playback
-    from audio_models.tts import Clip, Synthesizer
+if TYPE_CHECKING:  # the synthesizer module loads espeak-ng; text mode must not need it
+    from audio_models.tts import Synthesizer
 
 
 class Output(Protocol):
@@ -42,15 +44,21 @@ class Output(Protocol):
 
     def played_since(self, since: float) -> list[Playback]: ...
 
+    def samples(self, start: float, count: int) -> np.ndarray: ...
+
     def busy_until(self) -> float: ...
 
 
 class SpeechOutput:
-    """Speaks and prints the coach's lines; owns the countdown schedule."""
+    """Speaks and prints the coach's lines; owns the countdown schedule.
+
+    It is also the session's ``PlaybackLog``: what the speaker played, for the listener's echo
+    canceller and countdown gate and for the echo filter.
+    """
 
     def __init__(
         self,
-        clock: MonotonicClock,
+        clock: Clock,
         print_line: Callable[[str], None],
         note: Callable[[str], None],
         synthesizer: Synthesizer | None = None,
@@ -59,6 +67,8 @@ class SpeechOutput:
         self.clock = clock
         self.synthesizer = synthesizer
         self.speaker = speaker
+        # The echo canceller's reference stays on even if playing fails and ``speaker`` is dropped.
+        self._recording = speaker
         self._print = print_line
         self._note = note
         self._lines: list[Playback] = []  # queued or playing lines, for barge-in
@@ -97,17 +107,17 @@ class SpeechOutput:
             self.speaker.cancel(live)
         self._lines = []
 
-    def spoken(self, since: float) -> list[Playback]:
-        """What the speaker played (or is playing) since a monotonic time."""
+    def played_since(self, since: float) -> list[Playback]:
+        """What the speaker played (or is playing, or will play) that ends after ``since``."""
         if self.speaker is None:
             return []
         return self.speaker.played_since(since)
 
-    def countdown_sounds(self, start: float, end: float) -> list[tuple[float, float]]:
-        """When countdown numbers were (or will be) playing between two monotonic times."""
-        return [
-            (p.start, p.end) for p in self.spoken(start) if p.text in NUMBER_WORDS and p.start < end
-        ]
+    def samples(self, start: float, count: int) -> np.ndarray:
+        """What the speaker sent out from monotonic ``start`` on, 16 kHz (the echo reference)."""
+        if self._recording is None:
+            return np.zeros(count, dtype=np.float32)
+        return self._recording.samples(start, count)
 
     def busy_until(self) -> float:
         """Monotonic time the last scheduled audio ends."""

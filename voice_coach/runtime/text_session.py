@@ -20,7 +20,7 @@ from intents.matcher import IntentMatch, IntentMatcher
 from voice_coach.core.coach import Coach
 from voice_coach.core.countdown import CountdownLines
 from voice_coach.core.events import Action, Heard, Interrupted, Say, SessionStarted, Tick
-from voice_coach.runtime.clock import MonotonicClock, VirtualClock
+from voice_coach.runtime.clock import MockClock, MonotonicClock
 
 MAX_INPUT_CHARS = 300  # longer lines are cut: nobody speaks a paragraph to a massage coach
 _STAMP = re.compile(r"^@\s*(\S+)\s*(.*)$", re.DOTALL)
@@ -73,7 +73,7 @@ class TextSession:
 
     def run_virtual(self, lines: Iterable[str]) -> None:
         """Deliver every line without waiting; then run the routine to its end."""
-        clock = VirtualClock()
+        clock = MockClock()
         self._show(self.coach.handle(SessionStarted(at=0.0)))
         for raw in lines:
             line = parse_script_line(raw)
@@ -130,7 +130,7 @@ class TextSession:
             self._note("input ended while the coach was waiting for you; ending the session")
             self.stop(at)
 
-    def _run_until(self, clock: VirtualClock, target: float) -> None:
+    def _run_until(self, clock: MockClock, target: float) -> None:
         # The coach's deadlines and the countdown's numbers, in the order they fall due; on a
         # tie the coach goes first (its items were on its timeline before the numbers were).
         while True:

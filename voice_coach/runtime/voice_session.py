@@ -25,7 +25,7 @@ from voice_coach.core.events import (
     SpeechQueued,
     Tick,
 )
-from voice_coach.runtime.clock import MonotonicClock
+from voice_coach.runtime.clock import Clock
 from voice_coach.runtime.echo_filter import judge, unblanked
 from voice_coach.runtime.listener import Utterance
 from voice_coach.runtime.speech_output import SpeechOutput
@@ -72,7 +72,7 @@ class VoiceSession:
         listener: UtteranceSource | None,
         print_line: Callable[[str], None],
         note: Callable[[str], None],
-        clock: MonotonicClock | None = None,
+        clock: Clock | None = None,
         matcher: IntentMatcher | None = None,
         watchdog: DeviceWatchdog | None = None,
         devices: Sequence[Closeable] = (),
@@ -147,7 +147,7 @@ class VoiceSession:
     def _hear(self, utterance: Utterance) -> None:
         match = self.matcher.match(utterance.text) if utterance.text else None
         intent = match.intent if match else None
-        spoken = unblanked(self.output.spoken(since=utterance.start - 60.0), utterance.blanked)
+        spoken = unblanked(self.output.played_since(utterance.start - 60.0), utterance.blanked)
         verdict = judge(
             utterance.text,
             intent,

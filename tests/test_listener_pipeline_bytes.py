@@ -1,0 +1,111 @@
+"""What the recognizer receives from the listener's echo chain, byte for byte.
+
+The chain (delay tracking, canceller, countdown gate, suppressor, comfort noise) was moved out of
+the listener without changing a sample: this pins its output for a fixed input, reference, gate
+and clock, so a later refactoring that changes what the recognizer hears shows up here first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from audio_models.recognizers.protocol import SAMPLE_RATE
+from audio_models.testing import FakeMicrophone, RecordedPlayback
+from audio_models.types import Playback, Transcript
+from voice_coach.runtime.clock import MockClock
+from voice_coach.runtime.listener import Listener
+
+SECONDS = 10.0
+# sha256 of the PCM the recognizer received, recorded before the chain left the listener.
+EXPECTED_PCM = "38aff31d78c42d29d41a05fb31faea656b114d70b21fee03b7a73a5920770377"
+# (start, end, blanked, echo_cancelled) of each utterance, rounded to microseconds.
+EXPECTED_UTTERANCES = [
+    (0.198510, 0.902667, (), False),
+    (1.207270, 1.904551, (), False),
+    (2.203699, 2.895441, ((2.0, 2.4),), False),
+    (3.195538, 3.902581, ((3.0, 3.4),), False),
+    (4.204569, 4.903679, ((4.0, 4.4),), True),
+    (5.205173, 5.903003, ((5.0, 5.4),), True),
+    (6.205917, 6.908685, ((6.0, 6.4),), True),
+    (7.203863, 7.900283, (), False),
+    (8.200254, 8.898505, (), False),
+    (9.197271, 9.911745, (), False),
+]
+EXPECTED_STEPS = [(0.262307, -0.037313), (5.303091, -0.028062), (5.988091, -0.030563)]
+
+
+def _voice(rng: np.random.Generator, count: int) -> np.ndarray:
+    """Speech-like: coloured noise in syllable-length bursts."""
+    noise = np.convolve(rng.normal(0, 0.2, count), np.ones(6) / 6, mode="same")
+    envelope = (np.sin(np.arange(count) / SAMPLE_RATE * 2 * np.pi * 3.0) > -0.2).astype(float)
+    return noise * envelope
+
+
+def _delayed(signal: np.ndarray, samples: int) -> np.ndarray:
+    return np.concatenate([np.zeros(samples), signal[: len(signal) - samples]])
+
+
+class KeepsAudio:
+    """Keeps what it is fed and calls every 50th chunk the end of an utterance."""
+
+    def __init__(self) -> None:
+        self.pcm = bytearray()
+        self.fed = 0
+
+    def reset(self) -> None:
+        pass
+
+    def flush(self) -> list[Transcript]:
+        return []
+
+    def accept(self, pcm: bytes) -> list[Transcript]:
+        self.pcm += pcm
+        self.fed += len(pcm) // 2
+        if self.fed // 16_000 != (self.fed - len(pcm) // 2) // 16_000:
+            end = self.fed / SAMPLE_RATE
+            return [Transcript("x", 0.5, end - 0.8, end - 0.1)]
+        return []
+
+
+def _run() -> tuple[bytes, list, list]:
+    rng = np.random.default_rng(11)
+    count = int(SECONDS * SAMPLE_RATE)
+    played = _voice(rng, count)
+    played[int(4.0 * SAMPLE_RATE) : int(4.6 * SAMPLE_RATE)] = 0.0  # the coach pauses
+    step = int(6.0 * SAMPLE_RATE)
+    echo = np.concatenate([_delayed(played, 480)[:step], _delayed(played, 520)[step:]])
+    user = _voice(np.random.default_rng(12), count) * 0.8
+    user[: int(7.0 * SAMPLE_RATE)] = 0.0  # the user talks over the coach near the end
+    mic = 0.5 * echo + user + rng.normal(0, 1e-4, count)
+    pcm = np.clip(np.round(mic * 32768), -32768, 32767).astype("<i2").tobytes()
+
+    numbers = [Playback(f"{5 - k}.", 2.0 + k, 2.4 + k) for k in range(5)]  # the countdown
+    playback = RecordedPlayback(played, numbers)
+    kept = KeepsAudio()
+    blank = [p.text for p in numbers]
+    listener = Listener(FakeMicrophone(), kept, playback=playback, blank=blank, clock=MockClock())
+    jitter = np.random.default_rng(13)
+    offset, n = 0, 0
+    while offset < len(pcm):
+        size = 640 if n % 3 else 320  # the microphone's chunks need not match the blocks
+        start = offset / 2 / SAMPLE_RATE + float(jitter.normal(0, 0.004))
+        if n == 300:
+            start += 0.3  # lost audio: the stamps part from the sample count
+        listener.feed(pcm[offset : offset + size], start=start)
+        offset, n = offset + size, n + 1
+    utterances = []
+    while not listener.utterances.empty():
+        u = listener.utterances.get()
+        utterances.append((round(u.start, 6), round(u.end, 6), u.blanked, u.echo_cancelled))
+    steps = [(round(at, 6), round(offset, 6)) for at, offset in listener.echo_steps()]
+    return bytes(kept.pcm), utterances, steps
+
+
+def test_the_recognizer_hears_exactly_what_it_heard_before_the_echo_chain_moved():
+    pcm, utterances, steps = _run()
+    assert len(pcm) == int(SECONDS * SAMPLE_RATE) * 2
+    assert hashlib.sha256(pcm).hexdigest() == EXPECTED_PCM
+    assert utterances == EXPECTED_UTTERANCES
+    assert steps == EXPECTED_STEPS
