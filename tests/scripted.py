@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from voice_coach.core.coach import Coach
 from voice_coach.core.countdown import CountdownLines
 from voice_coach.core.events import Action
+from voice_coach.core.lines import default_table
 from voice_coach.core.routine import load_routine
 from voice_coach.runtime.text_session import TextSession
 
@@ -40,26 +41,45 @@ def coach_lines(lines: list[Line]) -> list[Line]:
     return [line for line in lines if line.who == "coach"]
 
 
+def _wordings(*keys: str) -> re.Pattern[str]:
+    """Any wording of ``keys`` in lines.toml, its number placeholder captured, others wild."""
+    patterns = []
+    for key in keys:
+        for wording in default_table()[key]:
+            pattern = re.escape(wording)
+            for name in ("seconds", "remaining"):
+                pattern = pattern.replace(re.escape("{" + name + "}"), r"(\d+)")
+            patterns.append(re.sub(r"\\\{\w+\\\}", ".*", pattern))
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
 def holds(lines: list[Line]) -> list[tuple[float, float, float]]:
     """(start, end, length last announced) of every hold that ran to its release.
 
-    A re-timing line ("12 seconds to go") moves the announced end: it counts from where it is said.
+    The lines are recognised by lines.toml's wordings, not by copies of them: a hold line starts
+    one, a re-timing or resuming line ("12 seconds to go") moves the announced end (it counts
+    from where it is said), a release ends it, a pain alert abandons it.
     """
+    hold, retimed = _wordings("hold"), _wordings("hold_retimed", "resume_hold")
+    release, pain = _wordings("release"), _wordings("pain")
     out = []
     start: float | None = None
     expected_end = 0.0  # set with start
     for line in coach_lines(lines):
-        found = re.search(r"(\d+) seconds(?: to go| left)?\.$", line.text)
-        if found and ("Hold" in line.text or "Stay" in line.text or "rest there" in line.text):
-            start, expected_end = line.at, line.at + int(found.group(1))
-        elif found and start is not None:
-            expected_end = line.at + int(found.group(1))
-        elif start is not None and "release" in line.text.lower():
+        if found := hold.fullmatch(line.text):
+            start, expected_end = line.at, line.at + _number(found)
+        elif start is not None and (found := retimed.fullmatch(line.text)):
+            expected_end = line.at + _number(found)
+        elif start is not None and release.fullmatch(line.text):
             out.append((start, line.at, expected_end - start))
             start = None
-        elif start is not None and line.text.startswith(("Ease off now", "Stop pressing")):
+        elif start is not None and pain.fullmatch(line.text):
             start = None
     return out
+
+
+def _number(found: re.Match[str]) -> int:
+    return int(next(group for group in found.groups() if group is not None))
 
 
 def with_numbers(actions: list[Action]) -> list[Action]:
