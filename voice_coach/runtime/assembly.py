@@ -7,6 +7,7 @@ speech engine: one sentence, and the coach's lines are printed while the microph
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from audio_models.errors import AudioModelsError
 from intents.catalog import default_catalog
@@ -18,6 +19,9 @@ from voice_coach.runtime.speech_output import SpeechOutput
 from voice_coach.runtime.voice_session import VoiceSession
 from voice_coach.runtime.watchdog import DeviceWatchdog
 from voice_coach.settings import Settings
+
+if TYPE_CHECKING:  # the speech stack is imported only when a session is built
+    from audio_models.tts import Synthesizer
 
 TEXT_MODE = "This session runs in text mode instead: type start, harder, pause or stop."
 
@@ -83,7 +87,7 @@ def build_voice_session(
     )
 
 
-def _synthesizer(settings: Settings, note: Callable[[str], None]):
+def _synthesizer(settings: Settings, note: Callable[[str], None]) -> Synthesizer | None:
     from audio_models.tts import Pyttsx3Synthesizer
 
     try:
