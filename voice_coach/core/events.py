@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from voice_coach.core.records import Record
+
 
 class LineKind(StrEnum):
     """What a spoken line is for; the audio edge treats them differently."""
@@ -147,4 +149,5 @@ class SessionFinished:
     at: float
 
 
-Action = Say | StartCountdown | CancelCountdown | SessionFinished
+# Records (``records``) are actions too: the runtime stores them in the history as they come.
+Action = Say | StartCountdown | CancelCountdown | SessionFinished | Record
