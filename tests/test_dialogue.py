@@ -21,6 +21,7 @@ from voice_coach.core.events import (
     Tick,
 )
 from voice_coach.core.lines import default_table
+from voice_coach.core.records import Exchange, ExchangeRecord
 from voice_coach.core.routine import load_routine
 from voice_coach.core.state import ROOM_AFTER_SPEECH, Context
 from voice_coach.core.transitions import TRANSITIONS, UNKNOWN
@@ -163,8 +164,12 @@ def test_repeat_says_what_the_last_event_made_the_coach_say_not_all_lines_of_tha
     welcome = coach.handle(SessionStarted(at=0.0))
     spot = coach.handle(Heard(intent="start", text="start", at=0.0))
     again = coach.handle(Heard(intent="repeat", text="repeat", at=0.0))
-    assert [a.text for a in again] == [a.text for a in spot]
-    assert not {a.text for a in welcome} & {a.text for a in again}
+    # What is said (the history's records of the two commands are not said).
+    assert says(again) == says(spot)
+    assert not set(says(welcome)) & set(says(again))
+    assert [a for a in again if not isinstance(a, Say)] == [
+        ExchangeRecord(Exchange.COMMAND, "repeat", 0.0)
+    ]
 
 
 def run_to_hold(coach: Coach, clock: MockClock) -> StartCountdown:
@@ -439,5 +444,8 @@ def test_interrupted_ends_the_session_as_stop_does():
         coach.handle(SessionStarted(at=0.0))
         hear(coach, "start", 1.0)
     by_voice = hear(stopped, "stop", 20.0)
-    assert interrupted.handle(Interrupted(at=20.0)) == by_voice
+    # The same, but for the record of a command heard: Ctrl-C was not heard.
+    heard_stop = ExchangeRecord(Exchange.COMMAND, "stop", 20.0)
+    assert heard_stop in by_voice
+    assert interrupted.handle(Interrupted(at=20.0)) == [a for a in by_voice if a != heard_stop]
     assert interrupted.finished

@@ -25,19 +25,24 @@ from voice_coach.core.events import (
     StartCountdown,
 )
 from voice_coach.core.lines import Lines
+from voice_coach.core.records import Past, Record, SpotPast, SpotRecord, StretchRecord
 from voice_coach.core.routine import Routine, Spot
 from voice_coach.core.state import (
     BREATH_CUE_AFTER,
     PAUSED_REMINDER_AFTER,
     REPROMPT_INTERVAL,
     ROOM_AFTER_SPEECH,
+    SKIP_OFFER_REMINDER_AFTER,
     SPOT_PHASES,
     WELCOME_REMINDER_AFTER,
     Context,
     Hold,
     Mode,
     Phase,
+    SpotTrack,
+    StretchRun,
     duration,
+    ordinal,
     whole,
 )
 from voice_coach.core.timeline import Due, Timeline
@@ -47,9 +52,16 @@ from voice_coach.core.transitions import heard
 class Coach:
     """Guides one session through a routine: feed it events, act on the actions it returns."""
 
-    def __init__(self, routine: Routine, seed: int = 0, lines: Lines | None = None):
+    def __init__(
+        self,
+        routine: Routine,
+        seed: int = 0,
+        lines: Lines | None = None,
+        past: Past | None = None,
+    ):
         self.routine = routine
         self.lines = lines or Lines(seed)
+        self.past = past or Past()
         self.mode = Mode.WELCOME
         self.phase = Phase.NONE
         self.level = routine.start_pressure
@@ -81,6 +93,15 @@ class Coach:
         self._last_reprompt = -REPROMPT_INTERVAL
         # The commands the coach asked about when unsure ("Softer or next spot?"), and when.
         self._question: tuple[tuple[str, ...], float] | None = None
+        # What the history keeps: the spot and the stretch under way, and the records made.
+        self._track: SpotTrack | None = None
+        self._stretch_run: StretchRun | None = None
+        self._records: list[Record] = []
+        # The user set the pressure for the next spot (before start, in a stretch): it wins
+        # over the level remembered there, though never over the cap that past pain sets.
+        self._level_chosen = False
+        self._offering_skip = False  # asked whether to skip a spot that brought numbness
+        self._skip_offered: set[int] = set()
         self._out: list[Action] = []
 
     # ----------------------------------------------------------------- public interface
@@ -106,6 +127,8 @@ class Coach:
             return Context.PAUSED
         if self._offering_end:
             return Context.END_OFFER
+        if self._offering_skip:
+            return Context.SKIP_OFFER
         return Context(self.mode.value)
 
     def next_deadline(self) -> float | None:
@@ -126,7 +149,8 @@ class Coach:
         elif isinstance(event, Heard):
             heard(self, event.intent, at, event.near, event.answer)
         elif isinstance(event, Interrupted):
-            heard(self, "stop", at)  # as if the user had said stop: the summary is said
+            # As if the user had said stop (the summary is said), though nothing was heard.
+            heard(self, "stop", at, spoken=False)
         elif isinstance(event, DeviceLost):
             self._device_lost(event.device, at)
         elif isinstance(event, DeviceBack):
@@ -178,7 +202,7 @@ class Coach:
     def _device_back(self, at: float) -> None:
         if self._paused_by_device and self.paused:
             self._paused_by_device = False
-            heard(self, "resume", at)
+            heard(self, "resume", at, spoken=False)
 
     # ----------------------------------------------------------------- flow
 
@@ -189,6 +213,9 @@ class Coach:
         self._say(self.lines.say("welcome", title=r.title, summary=r.summary), at)
         for line in r.safety:
             self._say(line, at)
+        opening = self._past_opening()
+        if opening is not None:
+            self._say(opening, at)
         self._say(self.lines.say("ready"), at)
         self._timeline.add(at + WELCOME_REMINDER_AFTER, "reminder", "welcome_reminder")
 
@@ -196,25 +223,62 @@ class Coach:
         """Drop whatever is running: the hold and its countdown, what is due, a pause."""
         if self._hold is not None and not self.paused:  # pausing already cancelled it
             self._emit(CancelCountdown(at=at))
+        until = self._paused_at if self.paused else at  # a pause is not time held or stretched
+        if self._hold is not None and self._track is not None:
+            self._track.held += max(0.0, until - self._hold.started)
+        self._close_stretch(until, completed=False)
         self._hold = None
+        self._offering_skip = False
         self._timeline.clear()
         self._frozen, self.paused = [], False
 
     def _start_spot(self, index: int, at: float, intro: str | None = None) -> None:
         self._leave_activity(at)
-        self.mode, self.spot_index = Mode.SPOT, index
+        self.mode, self.spot_index, self.phase = Mode.SPOT, index, Phase.NONE
         self._offering_end = False
         spot = self._spot
         total = len(self.routine.spots)
         if intro is None:
             intro = self.lines.say("spot_intro", number=index + 1, total=total, name=spot.name)
         self._say(intro, at)
-        if self._light_next and index != self._pain_spot:
-            self._light_next, self.level = False, 0
-            self._say(self.lines.say("light_after_pain"), at)
+        # Back on the spot it was on (a retry, a stretch in between), the session carries on
+        # with it; a new spot closes the one left before its hold was over.
+        new = self._track is None or self._track.index != index
+        if new:
+            self._close_spot(at, skipped=True)
+            if self._spot_past(index).numb_last_time and index not in self._skip_offered:
+                self._skip_offered.add(index)
+                self._offer_skip(at, LineKind.GUIDE)
+                return
+        self._set_up_spot(at, new)
+
+    def _set_up_spot(self, at: float, new: bool, went_ahead: bool = False) -> None:
+        """Onto the current spot: its starting pressure, placement and pressure cue."""
+        spot = self._spot
+        if self._light_next and self.spot_index != self._pain_spot:
+            self._light_next = False
+            if not went_ahead:  # going ahead after numbness is at the lightest level already
+                self.level = 0
+                self._say(self.lines.say("light_after_pain"), at)
+        elif new and not went_ahead:
+            level, key = self._remembered_level(self.spot_index)
+            self.level = level
+            if key is not None:
+                self._say(self.lines.say(key, pressure=self.routine.pressures[level].name), at)
+        if new:
+            self._level_chosen = False
+            self._track = SpotTrack(self.spot_index)
+        assert self._track is not None
+        self._track.use(self.routine.pressures[self.level].name)
         self._say(spot.placement, at)
         self._say(self._pressure_cue(), at)
         self._enter_phase(Phase.PLACEMENT, at)
+
+    def _offer_skip(self, at: float, kind: LineKind) -> None:
+        """Ask whether to skip a spot that brought numbness last time, and wait for it."""
+        self._offering_skip = True
+        self._say(self.lines.say("skip_offer"), at, kind, instruction=True)
+        self._timeline.add(at + SKIP_OFFER_REMINDER_AFTER, "reminder", "skip_offer_reminder")
 
     def _enter_phase(self, phase: Phase, at: float) -> None:
         self.phase = phase
@@ -237,6 +301,9 @@ class Coach:
             self._timeline.add(at + seconds / 2, "halfway")
             self._timeline.add(at + seconds, "phase_end")
         elif phase == Phase.RELEASE:
+            if self._hold is not None and self._track is not None:
+                self._track.held += max(0.0, at - self._hold.started)
+                self._track.completed = True
             self._hold = None
             self.spots_done += 1
             self._say(self.lines.say("release", ball=self._ball), at)
@@ -255,9 +322,11 @@ class Coach:
             if position + 1 < len(SPOT_PHASES):
                 self._enter_phase(SPOT_PHASES[position + 1], at)
             else:
+                self._close_spot(at, skipped=False)
                 self._after_spot(at)
         elif self.mode == Mode.STRETCH:
             self._say(self.lines.say("stretch_done"), at)
+            self._close_stretch(at, completed=True)
             self._after_stretch(at)
 
     def _after_spot(self, at: float) -> None:
@@ -288,10 +357,13 @@ class Coach:
 
     def _start_stretch(self, at: float, requested: bool) -> None:
         self._leave_activity(at)
+        if self._track is not None and self._track.completed:
+            self._close_spot(at, skipped=False)  # asked for in the release: the spot is done
         self.mode, self.phase = Mode.STRETCH, Phase.STRETCH
         self._offering_end = False
         stretch = self.routine.stretches[self._stretch_count % len(self.routine.stretches)]
         self._stretch_count += 1
+        self._stretch_run = StretchRun(stretch.name, at)
         key = "stretch_on_request" if requested else "stretch_intro"
         self._say(self.lines.say(key, name=stretch.name), at)
         for cue in stretch.cues:
@@ -312,6 +384,7 @@ class Coach:
     def _finish(self, at: float, stopped: bool = False, closing: str | None = None) -> None:
         """End the session with its summary; ``closing`` is a line key said last."""
         self._leave_activity(at)
+        self._close_spot(at, skipped=False)  # the spot the session ended on is kept too
         if self.mode == Mode.WELCOME:
             if closing is None:
                 self._reply("farewell_early", at)
@@ -332,6 +405,10 @@ class Coach:
         self._say(summary, at)
         if closing is not None:
             self._say(self.lines.say(closing), at)
+        else:  # not after pain or numbness: that advice is the last word
+            regularity = self._regularity_line()
+            if regularity is not None:
+                self._say(regularity, at)
         self._emit(SessionFinished(summary=summary, at=at))
         self.mode, self.phase = Mode.FINISHED, Phase.NONE
 
@@ -342,6 +419,81 @@ class Coach:
         if cue is None:
             return self.lines.say("cue_up" if step > 0 else "cue_down", ball=self._ball)
         return cue.format(ball=self._ball)
+
+    # ----------------------------------------------------------------- history
+
+    def _spot_past(self, index: int) -> SpotPast:
+        return self.past.spot(self.routine.spots[index].id)
+
+    def _remembered_level(self, index: int) -> tuple[int, str | None]:
+        """The level a spot starts at, from what the history remembers of it, and the line key
+        that says so (None when it is the level carried over from the spot before)."""
+        carried = self.level
+        past = self._spot_past(index)
+        names = [p.name for p in self.routine.pressures]
+        level = carried
+        if past.settled_level is not None and not self._level_chosen:
+            settled = past.settled_level
+            level = names.index(settled) if settled in names else self.routine.start_pressure
+        hurt = [names.index(n) for n in past.pain_levels if n in names]
+        capped = bool(hurt) and level >= min(hurt)
+        if capped:
+            level = max(0, min(hurt) - 1)
+        if level == carried:
+            return level, None
+        return level, "past_start_capped" if capped else "past_start_settled"
+
+    def _past_opening(self) -> str | None:
+        """One line about last time, when something on this routine's spots matters."""
+        numb = [s.name for s in self.routine.spots if self.past.spot(s.id).numb_last_time]
+        if numb:
+            it = "it" if len(numb) == 1 else "them"
+            return self.lines.say("past_numb", spots=_names(numb), it=it)
+        tender = [s.name for s in self.routine.spots if self.past.spot(s.id).tender_last_time]
+        if tender:
+            return self.lines.say("past_tender", spots=_names(tender))
+        return None
+
+    def _regularity_line(self) -> str | None:
+        past = self.past
+        if past.sessions == 0:
+            return None
+        if past.days_since_last is not None and past.days_since_last >= 7:
+            return self.lines.say("back_after_gap", days=int(past.days_since_last))
+        if past.sessions_this_week + 1 >= 2:
+            return self.lines.say("week_count", ordinal=ordinal(past.sessions_this_week + 1))
+        return None
+
+    def _close_spot(self, at: float, skipped: bool) -> None:
+        """Record the spot under way, if any; ``skipped``: left for another spot (or the end,
+        by "next spot"), which counts only when its hold had not run to its end."""
+        track, self._track = self._track, None
+        if track is None:
+            return
+        spot = self.routine.spots[track.index]
+        final = track.levels[-1] if track.levels else self.routine.pressures[self.level].name
+        self._record(
+            SpotRecord(
+                spot_id=spot.id,
+                spot_name=spot.name,
+                levels=tuple(track.levels),
+                final_level=final,
+                held_seconds=track.held,
+                pain_levels=tuple(track.pains),
+                numbness=track.numb,
+                skipped=skipped and not track.completed,
+                at=at,
+            )
+        )
+
+    def _close_stretch(self, at: float, completed: bool) -> None:
+        run, self._stretch_run = self._stretch_run, None
+        if run is not None:
+            seconds = max(0.0, at - run.started)
+            self._record(StretchRecord(run.name, seconds, completed, at))
+
+    def _record(self, record: Record) -> None:
+        self._records.append(record)
 
     # ----------------------------------------------------------------- helpers
 
@@ -386,5 +538,17 @@ class Coach:
         self._out.append(action)
 
     def _flush(self) -> list[Action]:
+        # Records go after what is said and done, so they change no line's place among the
+        # actions, but before the end of the session, so a recorder has them all by then.
         out, self._out = self._out, []
-        return out
+        records, self._records = self._records, []
+        end = next((i for i, a in enumerate(out) if isinstance(a, SessionFinished)), len(out))
+        return [*out[:end], *records, *out[end:]]
+
+
+def _names(names: list[str]) -> str:
+    """Spot names to say in one breath: "right rhomboids and the left upper trapezius"."""
+    short = [name.split(",")[0] for name in names]  # "right rhomboids, between ..." is long
+    if len(short) == 1:
+        return short[0]
+    return ", the ".join(short[:-1]) + " and the " + short[-1]

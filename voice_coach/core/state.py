@@ -6,7 +6,7 @@ Shared by the coach's flow through the routine (``coach``) and its answers to th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 BREATH_CUE_AFTER = 3.0  # seconds into a hold, once the hold line has been said
@@ -15,6 +15,7 @@ ROOM_AFTER_SPEECH = 2.0  # seconds after an instruction is said before the next 
 WELCOME_REMINDER_AFTER = 60.0
 PAUSED_REMINDER_AFTER = 60.0
 PAIN_REMINDER_AFTER = 30.0
+SKIP_OFFER_REMINDER_AFTER = 30.0
 MIN_LEFT_AFTER_RETIME = 3.0
 
 
@@ -57,6 +58,8 @@ class Context(StrEnum):
     AFTER_PAIN = "after_pain"
     PAUSED = "paused"  # a spot or a stretch with its clock stopped
     END_OFFER = "end_offer"  # after pain, asked "shall we end the session here?"
+    # Before a spot that brought numbness last time, asked whether to skip it.
+    SKIP_OFFER = "skip_offer"
     FINISHED = "finished"
 
 
@@ -66,6 +69,45 @@ class Hold:
 
     started: float
     ends: float
+
+
+@dataclass
+class SpotTrack:
+    """What happens on one spot while the session is on it, for its ``SpotRecord``.
+
+    A spot is left and come back to (a retry after pain, a stretch asked for mid-spot): the
+    track stays open until the session moves to another spot or ends.
+    """
+
+    index: int
+    levels: list[str] = field(default_factory=list)  # in order, no repeats in a row
+    held: float = 0.0  # seconds of hold completed, pauses excluded
+    pains: list[str] = field(default_factory=list)  # the level at each sharp-pain report
+    numb: bool = False
+    completed: bool = False  # a hold ran to its end
+
+    def use(self, level: str) -> None:
+        if not self.levels or self.levels[-1] != level:
+            self.levels.append(level)
+
+
+@dataclass(frozen=True)
+class StretchRun:
+    """A running stretch: its name, and its start shifted by any pause (as a hold's is)."""
+
+    name: str
+    started: float
+
+
+_ORDINALS = ("zeroth", "first", "second", "third", "fourth", "fifth", "sixth", "seventh")
+
+
+def ordinal(n: int) -> str:
+    """ "third" up to "seventh", then "8th", "21st"."""
+    if 0 <= n < len(_ORDINALS):
+        return _ORDINALS[n]
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def whole(seconds: float) -> int:

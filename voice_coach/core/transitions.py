@@ -10,9 +10,11 @@ state and steps, kept in their own file only so that the table reads as one.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from voice_coach.core.events import LineKind
+from voice_coach.core.records import Exchange, ExchangeRecord
 from voice_coach.core.routine import MAX_HOLD, MIN_HOLD
 from voice_coach.core.state import (
     MIN_LEFT_AFTER_RETIME,
@@ -22,6 +24,7 @@ from voice_coach.core.state import (
     Hold,
     Mode,
     Phase,
+    SpotTrack,
     whole,
 )
 from voice_coach.core.timeline import Due
@@ -51,6 +54,7 @@ HELP_BY_MODE: dict[Context, tuple[str, ...]] = {
     # Answered with commands every recognizer knows: a bare "no" in PocketSphinx's grammar
     # turned "ouch" said over the coach into "no keep" (live barge-in test, 0 of 5 heard).
     Context.END_OFFER: ("stop", "next_spot"),
+    Context.SKIP_OFFER: ("start", "next_spot", "stop"),
 }
 # Sharp pain this often, on one spot or in the whole session, and the coach offers to end.
 PAINS_ON_A_SPOT_TO_OFFER_END = 2
@@ -70,10 +74,15 @@ def heard(
     at: float,
     near: tuple[str, ...] = (),
     answer: str | None = None,
+    spoken: bool = True,
 ) -> None:
-    """Answer what the user said: settle an open question first, then look the command up."""
+    """Answer what the user said: settle an open question first, then look the command up.
+
+    ``spoken`` is False for a command that stands for something not heard (Ctrl-C is a stop):
+    it is acted on, and left out of the record of how well the coach hears.
+    """
     if coach.finished:
-        TRANSITIONS.get((intent or UNKNOWN, Context.FINISHED), ignore)(coach, at)
+        _act(coach, intent, Context.FINISHED, at, spoken, default=ignore)
         return
     question, coach._question = coach._question, None
     options = question[0] if question and at - question[1] <= QUESTION_WINDOW else ()
@@ -88,11 +97,24 @@ def heard(
     if intent is None and answer is not None and coach._offering_end:
         # "Shall we end the session here?" is a yes-or-no question too.
         intent = "stop" if answer == "yes" else "next_spot"
+    elif intent is None and answer is not None and coach._offering_skip:
+        # So is "skip this spot?": yes goes ahead with it (as start does), no skips it.
+        intent = "start" if answer == "yes" else "next_spot"
     elif intent is None and answer is not None:
         return  # "yeah" to a cue, nothing asked: an acknowledgement, not a miss
     if intent is None and _ask(coach, near, at):
         return
-    TRANSITIONS.get((intent or UNKNOWN, coach.context), reprompt)(coach, at)
+    _act(coach, intent, coach.context, at, spoken, default=reprompt)
+
+
+def _act(
+    coach: Coach, intent: str | None, context: Context, at: float, spoken: bool, default: Answer
+) -> None:
+    """Run the table's answer; a command acted on is recorded (a miss records its reprompt)."""
+    answer = TRANSITIONS.get((intent or UNKNOWN, context), default)
+    if spoken and intent is not None and answer is not ignore:
+        coach._record(ExchangeRecord(Exchange.COMMAND, intent, at))
+    answer(coach, at)
 
 
 def _ask(coach: Coach, near: tuple[str, ...], at: float) -> bool:
@@ -102,6 +124,7 @@ def _ask(coach: Coach, near: tuple[str, ...], at: float) -> bool:
     if not options:
         return False
     coach._question = (options, at)
+    coach._record(ExchangeRecord(Exchange.QUESTION, options[0], at))
     names = [SPOKEN_COMMANDS[i] for i in options]
     if len(names) == 1:
         coach._reply("ask_one", at, command=names[0].capitalize())
@@ -121,6 +144,7 @@ def reprompt(coach: Coach, at: float) -> None:
     if at - coach._last_reprompt >= REPROMPT_INTERVAL:
         coach._last_reprompt = at
         coach._reply("reprompt", at)
+        coach._record(ExchangeRecord(Exchange.REPROMPT, None, at))
 
 
 def _replying(key: str) -> Answer:
@@ -169,6 +193,8 @@ def pain_before_start(coach: Coach, at: float) -> None:
 def pain(coach: Coach, at: float) -> None:
     """Sharp pain on a spot or in a stretch: off the ball, and the choices from here."""
     in_stretch = coach.mode == Mode.STRETCH
+    if coach.mode == Mode.SPOT and coach._track is not None:
+        coach._track.pains.append(coach.routine.pressures[coach.level].name)
     pain_before_start(coach, at)
     _count_pain(coach)
     coach._pain_in_stretch = in_stretch
@@ -222,6 +248,11 @@ def _numbness_ends_it(key: str) -> Answer:
     """A nerve under pressure, not a sore muscle: no retry, no next spot; the session ends."""
 
     def answer(coach: Coach, at: float) -> None:
+        on_spot = coach.mode == Mode.SPOT or (
+            coach.mode == Mode.AFTER_PAIN and not coach._pain_in_stretch
+        )
+        if on_spot and coach._track is not None:
+            coach._track.numb = True
         coach._leave_activity(at)
         coach._say(coach.lines.say(key, ball=coach._ball), at, LineKind.ALERT)
         coach._finish(at, closing="numbness_advice")
@@ -271,7 +302,34 @@ def skip_spot(coach: Coach, at: float) -> None:
         coach._start_spot(coach.spot_index + 1, at)
     else:
         coach._say(coach.lines.say("last_spot_skip"), at, LineKind.REPLY)
+        coach._close_spot(at, skipped=True)
         coach._finish(at)
+
+
+# ----------------------------------------------------------------- the offer to skip a spot
+
+
+def go_ahead(coach: Coach, at: float) -> None:
+    """Onto the spot that brought numbness last time after all: at the lightest pressure."""
+    coach._offering_skip = False
+    coach._timeline.clear()
+    coach.level = 0
+    pressure = coach.routine.pressures[0].name
+    coach._say(coach.lines.say("skip_offer_go_ahead", pressure=pressure), at, LineKind.REPLY)
+    coach._set_up_spot(at, new=True, went_ahead=True)
+
+
+def skip_offered(coach: Coach, at: float) -> None:
+    """Skipped before it began: kept in the history as a skipped spot."""
+    coach._offering_skip = False
+    coach._track = SpotTrack(coach.spot_index)
+    skip_spot(coach, at)
+
+
+def pain_at_offer(coach: Coach, at: float) -> None:
+    """Not on the ball yet: the usual alert, then the question again."""
+    pain_before_start(coach, at)
+    coach._offer_skip(at, LineKind.REPLY)
 
 
 def request_stretch(coach: Coach, at: float) -> None:
@@ -304,6 +362,9 @@ def resume(coach: Coach, at: float) -> None:
     coach._timeline.clear()
     coach._timeline.restore(coach._frozen, shift)
     coach._frozen = []
+    if coach._stretch_run is not None:  # a pause is not time stretched
+        run = coach._stretch_run
+        coach._stretch_run = replace(run, started=run.started + shift)
     if coach._hold is not None:
         coach._hold = Hold(coach._hold.started + shift, coach._hold.ends + shift)
         coach._reply("resume_hold", at, remaining=whole(coach._hold.ends - at))
@@ -337,9 +398,12 @@ def _change_level(coach: Coach, step: int, at: float) -> None:
     coach.level += step
     new = coach.routine.pressures[coach.level]
     if coach.mode in (Mode.WELCOME, Mode.STRETCH):
+        coach._level_chosen = True
         key = "pressure_preset" if coach.mode == Mode.WELCOME else "pressure_later"
         coach._reply(key, at, pressure=new.name)
         return
+    if coach._track is not None:
+        coach._track.use(new.name)
     key = "pressure_up" if step > 0 else "pressure_down"
     cue = coach._pressure_cue(step)
     # The body cue is what "repeat" should say now, not the placement's older one.
@@ -390,6 +454,7 @@ _end_offer_reminder = _replying("end_offer_reminder")
 _paused_reminder = _replying("paused_reminder")
 _not_paused = _replying("not_paused")
 _stretch_already = _replying("stretch_already")
+_skip_reminder = _replying("skip_offer_reminder")
 
 # One row per command (UNKNOWN: an utterance that matched none); one column per context, in
 # the order of COLUMNS.
@@ -401,36 +466,37 @@ COLUMNS = (
     Context.PAUSED,
     Context.END_OFFER,
     Context.FINISHED,
+    Context.SKIP_OFFER,
 )
 _ROWS: dict[str, tuple[Answer, ...]] = {
     #             welcome              spot                 stretch              after pain
-    #             paused               end offer            finished
+    #             paused               end offer            finished             skip offer
     "start":     (begin,               _running,            _running,            retry_spot,
-                  resume,              carry_on_light,      ignore),
+                  resume,              carry_on_light,      ignore,              go_ahead),
     "stop":      (stop,                stop,                stop,                stop,
-                  stop,                end_accepted,        ignore),
+                  stop,                end_accepted,        ignore,              stop),
     "pain":      (pain_before_start,   pain,                pain,                pain_again,
-                  pain,                pain_again,          pain_after_end),
+                  pain,                pain_again,          pain_after_end,      pain_at_offer),
     "numbness":  (numb_before_start,   numbness,            numbness,            numbness,
-                  numbness,            numbness,            numb_after_end),
+                  numbness,            numbness,            numb_after_end,      numbness),
     "harder":    (harder,              harder,              harder,              _not_after_pain,
-                  harder,              _not_after_pain,     ignore),
+                  harder,              _not_after_pain,     ignore,              _skip_reminder),
     "softer":    (softer,              softer,              softer,              softer_after_pain,
-                  softer,              carry_on_light,      ignore),
+                  softer,              carry_on_light,      ignore,              _skip_reminder),
     "next_spot": (begin,               skip_spot,           skip_spot,           skip_spot,
-                  skip_spot,           carry_on_light,      ignore),
+                  skip_spot,           carry_on_light,      ignore,              skip_offered),
     "stretch":   (request_stretch,     request_stretch,     _stretch_already,    request_stretch,
-                  stretch_when_paused, request_stretch,     ignore),
+                  stretch_when_paused, request_stretch,     ignore,              _skip_reminder),
     "pause":     (_welcome_reminder,   pause,               pause,               _pain_reminder,
-                  _paused_reminder,    _end_offer_reminder, ignore),
+                  _paused_reminder,    _end_offer_reminder, ignore,              _skip_reminder),
     "resume":    (_welcome_reminder,   _not_paused,         _not_paused,         retry_spot,
-                  resume,              carry_on_light,      ignore),
+                  resume,              carry_on_light,      ignore,              go_ahead),
     "repeat":    (repeat,              repeat,              repeat,              repeat,
-                  repeat,              repeat,              ignore),
+                  repeat,              repeat,              ignore,              repeat),
     "help":      (help_,               help_,               help_,               help_,
-                  help_,               help_,               ignore),
+                  help_,               help_,               ignore,              help_),
     UNKNOWN:     (reprompt,            reprompt,            reprompt,            reprompt,
-                  reprompt,            reprompt,            ignore),
+                  reprompt,            reprompt,            ignore,              reprompt),
 }  # fmt: skip
 TRANSITIONS: dict[tuple[str, Context], Answer] = {
     (intent, context): answer
