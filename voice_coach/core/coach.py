@@ -25,6 +25,7 @@ from voice_coach.core.events import (
     StartCountdown,
 )
 from voice_coach.core.lines import Lines
+from voice_coach.core.records import Past
 from voice_coach.core.routine import Routine, Spot
 from voice_coach.core.state import (
     BREATH_CUE_AFTER,
@@ -47,8 +48,11 @@ from voice_coach.core.transitions import heard
 class Coach:
     """Guides one session through a routine: feed it events, act on the actions it returns."""
 
-    def __init__(self, routine: Routine, seed: int = 0, lines: Lines | None = None):
+    def __init__(
+        self, routine: Routine, seed: int = 0, lines: Lines | None = None, past: Past | None = None
+    ):
         self.routine = routine
+        self.past = past or Past()  # earlier sessions, from the history (Past(): the first)
         self.lines = lines or Lines(seed)
         self.mode = Mode.WELCOME
         self.phase = Phase.NONE
