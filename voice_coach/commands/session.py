@@ -96,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if recorder is not None:
             recorder.close()
+            recorder.store.close()
 
 
 def _open_history(wanted: bool) -> tuple[HistoryRecorder | None, Past]:

@@ -44,7 +44,10 @@ class HistoryRecorder:
             self._guard(lambda action=action: self._store(action))  # type: ignore[misc]
 
     def close(self) -> None:
-        """The session is over (finished, interrupted or failed): end its row and let go."""
+        """The session is over (finished, interrupted or failed): end its row.
+
+        The store stays open: whoever opened it closes it.
+        """
         if self.session is not None and not self._ended and not self._failed:
             session = self.session
             self._guard(
@@ -52,7 +55,6 @@ class HistoryRecorder:
                     session, self._wall_clock(), self._seconds, "", finished=False
                 )
             )
-        self.store.close()
 
     def _start(self, routine: str, ball: str | None) -> None:
         self.session = self.store.start_session(self._wall_clock(), routine, ball)
