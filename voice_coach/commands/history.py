@@ -93,7 +93,7 @@ def show_sessions(sessions: list[SessionRow], limit: int) -> None:
     print()
     print(f"Sessions per week (last {WEEKS_SHOWN} weeks):")
     for week, count in sessions_per_week(sessions, datetime.now().astimezone()):
-        print(f"  week of {week:%Y-%m-%d}: {count:2d} {'#' * count}")
+        print(f"  week of {week:%Y-%m-%d}: {count:2d} {'#' * count}".rstrip())
 
 
 def sessions_per_week(sessions: list[SessionRow], now: datetime) -> list[tuple[datetime, int]]:
