@@ -111,3 +111,10 @@ def test_spots_are_recorded_after_a_full_virtual_session(monkeypatch, capsys):
     assert all(spot.held_seconds > 0 and not spot.skipped for spot in session.spots)
     assert len(session.stretches) == 2
     assert session.commands >= 2  # start, harder
+
+
+def test_a_session_that_cannot_begin_leaves_no_row(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stdin", None)
+    assert main(SESSION) == 1
+    assert "standard input is closed" in capsys.readouterr().err
+    assert sessions() == []

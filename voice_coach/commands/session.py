@@ -76,14 +76,13 @@ def run(args: argparse.Namespace) -> int:
     recorder, past = _open_history(settings.history and args.history is not False)
     coach = Coach(routine, seed=seed, past=past)
     try:
-        if recorder is not None:
-            recorder.started(routine.name, ball=None)
         if not args.text:
             if args.clock == "virtual":
                 _note("--clock virtual needs --text; this session runs in text mode.")
             elif _run_voice(coach, args, settings, recorder):
                 return 0
         lines = stdin_lines(require_stdin("a text session"))
+        _begin(recorder, coach)
         session = TextSession(coach, out=sys.stdout, err=sys.stderr, recorder=recorder)
         try:
             if args.clock == "virtual":
@@ -97,6 +96,12 @@ def run(args: argparse.Namespace) -> int:
         if recorder is not None:
             recorder.close()
             recorder.store.close()
+
+
+def _begin(recorder: HistoryRecorder | None, coach: Coach) -> None:
+    # Once the session is sure to run: a session that never began leaves no row.
+    if recorder is not None:
+        recorder.started(coach.routine.name, ball=None)
 
 
 def _open_history(wanted: bool) -> tuple[HistoryRecorder | None, Past]:
@@ -171,6 +176,7 @@ def _run_voice(
     )
     if session is None:
         return False
+    _begin(recorder, coach)
     try:
         session.run()
     except KeyboardInterrupt:
