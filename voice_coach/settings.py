@@ -30,6 +30,7 @@ class Settings:
     model: str | None = None  # a Vosk or Whisper model folder, or an installed model's name
     input_device: str | None = None
     output_device: str | None = None
+    history: bool = True  # record sessions and let the coach adapt to them
 
 
 RATE_RANGE = (80, 400)  # words per minute: slower drags, faster is hard to follow lying down
@@ -44,6 +45,7 @@ _CHECKS: dict[str, Callable[[Any], bool]] = {
     "model": lambda v: isinstance(v, str) and bool(v.strip()),
     "input_device": lambda v: isinstance(v, str | int) and not isinstance(v, bool),
     "output_device": lambda v: isinstance(v, str | int) and not isinstance(v, bool),
+    "history": lambda v: isinstance(v, bool),
 }
 _EXPECTED = {
     "voice": "a voice name",
@@ -53,6 +55,7 @@ _EXPECTED = {
     "model": "a model folder or name",
     "input_device": "a device name or number",
     "output_device": "a device name or number",
+    "history": "true or false",
 }
 
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 
 from voice_coach.commands.common import require_stdin
 from voice_coach.core.coach import Coach
+from voice_coach.core.records import Past
 from voice_coach.core.routine import RoutineError, builtin_names, load_routine
+from voice_coach.runtime.history_recorder import HistoryRecorder
+from voice_coach.runtime.history_store import HistoryStore, HistoryUnavailable, utc_now
 from voice_coach.runtime.text_session import TextSession, stdin_lines
-from voice_coach.settings import ENGINES, RATE_RANGE, apply, load_settings
+from voice_coach.settings import ENGINES, RATE_RANGE, Settings, apply, load_settings
 
 _VOICE_FLAGS = ("engine", "model", "voice", "rate", "volume", "input_device", "output_device")
 
@@ -37,6 +41,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="virtual runs without waiting (text mode only)",
     )
     parser.add_argument("--seed", type=int, default=None, help="seed for the coach's wording")
+    parser.add_argument(
+        "--no-history",
+        dest="history",
+        action="store_false",
+        default=None,
+        help="neither record this session nor adapt to earlier ones",
+    )
     voice = parser.add_argument_group("voice (overrides the config file)")
     voice.add_argument("--engine", choices=ENGINES, default=None, help="speech recognizer")
     voice.add_argument(
@@ -61,22 +72,53 @@ def run(args: argparse.Namespace) -> int:
         print(f"voice-coach: {error}", file=sys.stderr)
         return 1
     seed = args.seed if args.seed is not None else _fresh_seed()
-    coach = Coach(routine, seed=seed)
-    if not args.text:
-        if args.clock == "virtual":
-            _note("--clock virtual needs --text; this session runs in text mode.")
-        elif _run_voice(coach, args):
-            return 0
-    lines = stdin_lines(require_stdin("a text session"))
-    session = TextSession(coach, out=sys.stdout, err=sys.stderr)
+    settings = load_settings(warn=_note)
+    recorder, past = _open_history(settings.history and args.history is not False)
+    coach = Coach(routine, seed=seed, past=past)
     try:
-        if args.clock == "virtual":
-            session.run_virtual(lines)
-        else:
-            session.run_real(lines)
-    except KeyboardInterrupt:
-        session.stop(at=coach.now)
-    return 0
+        if not args.text:
+            if args.clock == "virtual":
+                _note("--clock virtual needs --text; this session runs in text mode.")
+            elif _run_voice(coach, args, settings, recorder):
+                return 0
+        lines = stdin_lines(require_stdin("a text session"))
+        _begin(recorder, coach)
+        session = TextSession(coach, out=sys.stdout, err=sys.stderr, recorder=recorder)
+        try:
+            if args.clock == "virtual":
+                session.run_virtual(lines)
+            else:
+                session.run_real(lines)
+        except KeyboardInterrupt:
+            session.stop(at=coach.now)
+        return 0
+    finally:
+        if recorder is not None:
+            recorder.close()
+            recorder.store.close()
+
+
+def _begin(recorder: HistoryRecorder | None, coach: Coach) -> None:
+    # Once the session is sure to run: a session that never began leaves no row.
+    if recorder is not None:
+        recorder.started(coach.routine.name, ball=None)
+
+
+def _open_history(wanted: bool) -> tuple[HistoryRecorder | None, Past]:
+    """The recorder and the past to adapt to; (None, Past()) without history, said once."""
+    if not wanted:
+        return None, Past()
+    try:
+        store = HistoryStore.open(note=_note)
+    except HistoryUnavailable as error:
+        _note(str(error))
+        return None, Past()
+    try:
+        past = store.past(utc_now())
+    except sqlite3.Error as error:
+        _note(f"cannot read the session history ({error}); this session starts afresh.")
+        past = Past()
+    return HistoryRecorder(store, note=_note), past
 
 
 def _rate(text: str) -> int:
@@ -121,16 +163,20 @@ def _epilog() -> str:
     )
 
 
-def _run_voice(coach: Coach, args: argparse.Namespace) -> bool:
+def _run_voice(
+    coach: Coach, args: argparse.Namespace, settings: Settings, recorder: HistoryRecorder | None
+) -> bool:
     """Run the session by voice; False (after saying why) when it has to be text mode."""
-    settings = load_settings(warn=_note)
     flags = {name: getattr(args, name) for name in _VOICE_FLAGS}
     settings = apply(settings, flags, source="command line", warn=_note)
     from voice_coach.runtime.assembly import build_voice_session  # loads the audio stack
 
-    session = build_voice_session(coach, settings, print_line=_print_line, note=_note)
+    session = build_voice_session(
+        coach, settings, print_line=_print_line, note=_note, recorder=recorder
+    )
     if session is None:
         return False
+    _begin(recorder, coach)
     try:
         session.run()
     except KeyboardInterrupt:

@@ -14,13 +14,16 @@ import threading
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from intents.matcher import IntentMatch, IntentMatcher
 from voice_coach.core.coach import Coach
 from voice_coach.core.countdown import CountdownLines
 from voice_coach.core.events import Action, Heard, Interrupted, Say, SessionStarted, Tick
 from voice_coach.runtime.clock import MockClock, MonotonicClock
+
+if TYPE_CHECKING:
+    from voice_coach.runtime.history_recorder import HistoryRecorder
 
 MAX_INPUT_CHARS = 300  # longer lines are cut: nobody speaks a paragraph to a massage coach
 _STAMP = re.compile(r"^@\s*(\S+)\s*(.*)$", re.DOTALL)
@@ -64,8 +67,10 @@ class TextSession:
     """Drives a ``Coach`` from text lines and prints what it says."""
 
     def __init__(self, coach: Coach, out: TextIO, matcher: IntentMatcher | None = None,
-                 err: TextIO | None = None):  # fmt: skip
+                 err: TextIO | None = None,
+                 recorder: HistoryRecorder | None = None):  # fmt: skip
         self.coach = coach
+        self.recorder = recorder  # stores the coach's records as they come
         self.out = out
         self.err = err or out
         self.matcher = matcher or IntentMatcher()
@@ -164,6 +169,8 @@ class TextSession:
         self._show(self.coach.handle(heard))
 
     def _show(self, actions: list[Action] | list[Say]) -> None:
+        if self.recorder is not None:
+            self.recorder.observe(actions)
         self.countdown.follow(actions)
         for action in actions:
             if isinstance(action, Say):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from intents.matcher import IntentMatcher
 from voice_coach.core.coach import Coach
@@ -31,6 +31,9 @@ from voice_coach.runtime.listener import Utterance
 from voice_coach.runtime.speech_output import SpeechOutput
 from voice_coach.runtime.text_session import format_time, heard_as
 from voice_coach.runtime.watchdog import DeviceWatchdog
+
+if TYPE_CHECKING:
+    from voice_coach.runtime.history_recorder import HistoryRecorder
 
 POLL = 0.25  # the loop wakes at least this often, for the watchdog
 FINAL_WORDS_WAIT = 30.0  # after the summary, wait at most this long for it to be spoken
@@ -76,8 +79,10 @@ class VoiceSession:
         matcher: IntentMatcher | None = None,
         watchdog: DeviceWatchdog | None = None,
         devices: Sequence[Closeable] = (),
+        recorder: HistoryRecorder | None = None,
     ) -> None:
         self.coach = coach
+        self.recorder = recorder  # stores the coach's records as they come
         self.output = output
         self.listener = listener
         self.clock = clock or output.clock
@@ -190,6 +195,8 @@ class VoiceSession:
             self._perform(self.coach.handle(DeviceBack(device, now)))
 
     def _perform(self, actions: list[Action]) -> list:
+        if self.recorder is not None:
+            self.recorder.observe(actions)
         self._countdown.follow(actions)
         playbacks = self.output.perform(actions)
         until = self.output.talking_until() if playbacks else None
