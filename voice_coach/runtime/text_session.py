@@ -160,6 +160,7 @@ class TextSession:
             confidence=match.confidence,
             near=match.near,
             answer=match.answer,
+            ball=match.ball,
         )
         self._show(self.coach.handle(heard))
 
@@ -182,6 +183,8 @@ def heard_as(match: IntentMatch | None) -> str:
         return match.intent
     if match.answer:
         return match.answer
+    if match.ball:
+        return f"ball: {match.ball}"
     return f"none (nearly {' or '.join(match.near)})" if match.near else "none"
 
 

@@ -175,6 +175,7 @@ class VoiceSession:
             confidence=confidence,
             near=match.near if match and intent is None else (),
             answer=match.answer if match and intent is None else None,
+            ball=match.ball if match else None,
         )
         playbacks = self._perform(self.coach.handle(heard))
         if intent is not None and playbacks:
