@@ -16,12 +16,13 @@ from typing import Any
 
 import platformdirs
 
+from voice_coach.core.balls import ball_ids
 from voice_coach.runtime.engines import ENGINES
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything about how the coach sounds and listens."""
+    """Everything about how the coach sounds and listens, and which ball the user has."""
 
     voice: str | None = None  # a synthesizer voice id or name; None is the engine's default
     rate: int = 160  # words per minute: a calm pace for someone lying on a ball
@@ -30,6 +31,7 @@ class Settings:
     model: str | None = None  # a Vosk or Whisper model folder, or an installed model's name
     input_device: str | None = None
     output_device: str | None = None
+    ball: str | None = None  # the kind of massage ball (data/balls.toml); None: ask at the start
 
 
 RATE_RANGE = (80, 400)  # words per minute: slower drags, faster is hard to follow lying down
@@ -44,6 +46,7 @@ _CHECKS: dict[str, Callable[[Any], bool]] = {
     "model": lambda v: isinstance(v, str) and bool(v.strip()),
     "input_device": lambda v: isinstance(v, str | int) and not isinstance(v, bool),
     "output_device": lambda v: isinstance(v, str | int) and not isinstance(v, bool),
+    "ball": lambda v: v in ball_ids(),
 }
 _EXPECTED = {
     "voice": "a voice name",
@@ -53,6 +56,7 @@ _EXPECTED = {
     "model": "a model folder or name",
     "input_device": "a device name or number",
     "output_device": "a device name or number",
+    "ball": f"one of {', '.join(ball_ids())}",
 }
 
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TextIO
 
-from voice_coach.commands.common import require_stdin
+from voice_coach.commands.common import CommandError, require_stdin
+from voice_coach.commands.setup import save_ball
+from voice_coach.core.balls import ball_ids, ball_kind
 from voice_coach.core.coach import Coach
+from voice_coach.core.events import Action, BallChosen, Event
 from voice_coach.core.routine import RoutineError, builtin_names, load_routine
 from voice_coach.runtime.text_session import TextSession, stdin_lines
-from voice_coach.settings import ENGINES, RATE_RANGE, apply, load_settings
+from voice_coach.settings import ENGINES, RATE_RANGE, Settings, apply, load_settings
 
 _VOICE_FLAGS = ("engine", "model", "voice", "rate", "volume", "input_device", "output_device")
 
@@ -37,6 +41,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="virtual runs without waiting (text mode only)",
     )
     parser.add_argument("--seed", type=int, default=None, help="seed for the coach's wording")
+    parser.add_argument(
+        "--ball",
+        choices=ball_ids(),
+        default=None,
+        help="your massage ball, for this session (`voice-coach setup` saves it)",
+    )
     voice = parser.add_argument_group("voice (overrides the config file)")
     voice.add_argument("--engine", choices=ENGINES, default=None, help="speech recognizer")
     voice.add_argument(
@@ -61,13 +71,23 @@ def run(args: argparse.Namespace) -> int:
         print(f"voice-coach: {error}", file=sys.stderr)
         return 1
     seed = args.seed if args.seed is not None else _fresh_seed()
-    coach = Coach(routine, seed=seed)
+    settings = load_settings(warn=_note)
+    kind = args.ball or settings.ball
+    ball = ball_kind(kind) if kind else None
+
+    def coach_asking(ask: bool) -> Coach:
+        # Without a ball it asks which, but only someone who can answer: a voice session, or a
+        # person typing (stdin a terminal); a piped script runs as it always did.
+        return _BallKeepingCoach(routine, seed=seed, ball=ball, ask_ball=ask and ball is None)
+
     if not args.text:
         if args.clock == "virtual":
             _note("--clock virtual needs --text; this session runs in text mode.")
-        elif _run_voice(coach, args):
+        elif _run_voice(coach_asking(True), args, settings):
             return 0
-    lines = stdin_lines(require_stdin("a text session"))
+    stdin = require_stdin("a text session")
+    coach = coach_asking(_is_terminal(stdin))
+    lines = stdin_lines(stdin)
     session = TextSession(coach, out=sys.stdout, err=sys.stderr)
     try:
         if args.clock == "virtual":
@@ -121,9 +141,35 @@ def _epilog() -> str:
     )
 
 
-def _run_voice(coach: Coach, args: argparse.Namespace) -> bool:
+class _BallKeepingCoach(Coach):
+    """A coach whose user's answer to "which ball?" is saved in the config file at once."""
+
+    def handle(self, event: Event) -> list[Action]:
+        actions = super().handle(event)
+        for action in actions:
+            if isinstance(action, BallChosen):
+                _save_ball(action.kind_id)
+        return actions
+
+
+def _save_ball(kind: str) -> None:
+    try:
+        save_ball(kind)
+    except CommandError as error:  # the session goes on; next time the question comes back
+        _note(str(error))
+        return
+    _note(f"Saved your ball ({kind}); `voice-coach setup` changes it.")
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no such method, or a closed stream
+        return False
+
+
+def _run_voice(coach: Coach, args: argparse.Namespace, settings: Settings) -> bool:
     """Run the session by voice; False (after saying why) when it has to be text mode."""
-    settings = load_settings(warn=_note)
     flags = {name: getattr(args, name) for name in _VOICE_FLAGS}
     settings = apply(settings, flags, source="command line", warn=_note)
     from voice_coach.runtime.assembly import build_voice_session  # loads the audio stack

@@ -50,8 +50,10 @@ def parse_balls(text: str, source: str = "data/balls.toml") -> dict[str, Ball]:
     except tomllib.TOMLDecodeError as error:
         raise BallError(f"{source}: not valid TOML ({error})") from error
     entries = data.get("ball")
-    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries or [1]):
+    if not isinstance(entries, list) or not entries:
         raise BallError(f"{source}: needs [[ball]] entries")
+    if not all(isinstance(e, dict) for e in entries):
+        raise BallError(f"{source}: ball must be written as [[ball]] tables")
     balls: dict[str, Ball] = {}
     for index, entry in enumerate(entries):
         ball = _ball(entry, f"{source}: ball {index + 1} ({entry.get('id', '?')})")
