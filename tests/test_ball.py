@@ -424,6 +424,15 @@ def test_setup_without_an_answer_saves_nothing(config, monkeypatch, capsys):
     assert not config.exists()
 
 
+def test_a_layout_the_edit_would_break_is_left_alone(config):
+    config.parent.mkdir(parents=True)
+    before = b'names = [\n["a", "b"],\n]\n'
+    config.write_bytes(before)
+    with pytest.raises(ValueError, match="cannot find where ball goes"):
+        set_top_level(config, "ball", "firm")
+    assert config.read_bytes() == before
+
+
 def test_a_config_file_that_is_not_text_is_left_alone(config):
     config.parent.mkdir(parents=True)
     config.write_bytes(b"\xff\xfe")

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import tempfile
+import tomllib
 from pathlib import Path
 
 _TABLE_HEADER = re.compile(rb"^\s*\[")
@@ -32,7 +33,20 @@ def set_top_level(path: Path, key: str, value: str) -> None:
         old.decode("utf-8")
     except UnicodeDecodeError as error:
         raise ValueError(f"{path} is not UTF-8 text") from error
-    _write_atomically(path, _with_assignment(old, key.encode(), assignment))
+    new = _with_assignment(old, key.encode(), assignment)
+    if _parses(old) is not None and (_parses(new) or {}).get(key) != value:
+        # A layout the line-by-line edit misreads (a multi-line value that starts a line with
+        # "["): leave the user's file as it is rather than break it.
+        raise ValueError(f"cannot find where {key} goes in {path}; add {key} = {value!r} by hand")
+    _write_atomically(path, new)
+
+
+def _parses(text: bytes) -> dict | None:
+    """The TOML document in ``text``; None when it is not valid TOML."""
+    try:
+        return tomllib.loads(text.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return None
 
 
 def _with_assignment(text: bytes, key: bytes, assignment: bytes) -> bytes:
