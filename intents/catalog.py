@@ -47,6 +47,8 @@ class Catalog:
     language: Language
     # "yes" and "no" to the phrases that say them: answers to the coach's questions, no intents.
     answers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # A kind of ball to the phrases that name it (answers to "which ball?"), first kind first.
+    ball_answers: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def names(self) -> list[str]:
         """Intent names in catalog order."""
@@ -139,7 +141,10 @@ def _parse(data: dict, source: str) -> Catalog:
     if not intents:
         raise CatalogError(f"{source}: no [intents.*] tables")
     return Catalog(
-        intents=tuple(intents), language=Language(**lists), answers=_answers(data, source)
+        intents=tuple(intents),
+        language=Language(**lists),
+        answers=_answers(data, source),
+        ball_answers=_ball_answers(data, source),
     )
 
 
@@ -156,4 +161,22 @@ def _answers(data: dict, source: str) -> dict[str, tuple[str, ...]]:
         except TemplateError as error:
             raise CatalogError(f"{source}: [answers] {name}: {error}") from error
         answers[name] = tuple(dict.fromkeys(p for p in phrases if p))
+    return answers
+
+
+def _ball_answers(data: dict, source: str) -> dict[str, tuple[str, ...]]:
+    table = data.get("ball_answers", {})
+    if not isinstance(table, dict):
+        raise CatalogError(f"{source}: [ball_answers] must be a table of lists")
+    answers = {}
+    for kind, templates in table.items():
+        if not isinstance(templates, list) or not templates:
+            raise CatalogError(f"{source}: [ball_answers] {kind} must be a non-empty list")
+        if not all(isinstance(t, str) for t in templates):
+            raise CatalogError(f"{source}: [ball_answers] {kind} must be a list of strings")
+        try:
+            phrases = [" ".join(words(s)) for t in templates for s in expand(t.lower())]
+        except TemplateError as error:
+            raise CatalogError(f"{source}: [ball_answers] {kind}: {error}") from error
+        answers[kind] = tuple(dict.fromkeys(p for p in phrases if p))
     return answers

@@ -12,7 +12,7 @@ A phrase preceded by a negator ("don't stop") never counts unless it contains th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rapidfuzz.distance import Indel
 
@@ -45,6 +45,8 @@ class IntentMatch:
     near: tuple[str, ...] = ()
     # "yes" or "no" when the utterance is nothing but an answer from the catalog.
     answer: str | None = None
+    # The kind of ball the utterance names (the catalog's [ball_answers]), whatever the intent.
+    ball: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,11 @@ class IntentMatcher:
             for answer, phrases_of in self.catalog.answers.items()
             for phrase in phrases_of
         }
+        self._ball_phrases = [
+            (kind, tuple(phrase.split()))
+            for kind, phrases_of in self.catalog.ball_answers.items()
+            for phrase in phrases_of
+        ]
 
     def tokens(self, text: str) -> list[str]:
         """The words of ``text`` that matter: normalised, no fillers, no polite opening."""
@@ -114,13 +121,26 @@ class IntentMatcher:
         }
 
     def match(self, text: str) -> IntentMatch:
-        """The best intent for ``text``, or no intent when nothing scores above the threshold."""
+        """The best intent for ``text``, or no intent when nothing scores above the threshold;
+        and the kind of ball it names, if any."""
         answer = self._answers.get(" ".join(words(text)))
         if answer is not None:
             return IntentMatch(text, None, 1.0, answer=answer)
         tokens = self.tokens(text)
         if not tokens:
             return IntentMatch(text, None, 0.0)
+        return replace(self._match_intent(text, tokens), ball=self.ball(tokens))
+
+    def ball(self, tokens: list[str]) -> str | None:
+        """The first kind of ball (in catalog order) one of whose phrases occurs, unnegated,
+        in ``tokens``."""
+        for kind, phrase in self._ball_phrases:
+            aligned = _align(tokens, phrase, contiguous=True)
+            if aligned is not None and not self._negated_before(tokens, aligned[0][0]):
+                return kind
+        return None
+
+    def _match_intent(self, text: str, tokens: list[str]) -> IntentMatch:
         urgent: tuple[float, _Phrase] | None = None
         for candidate in self._phrases:
             if candidate.anywhere:

@@ -169,7 +169,7 @@ def spots_finished_by_the_kill() -> list[str]:
 
     collect = _Collect()
     coach = Coach(load_routine("upper-back"), seed=SEED)
-    session = TextSession(coach, out=open(os.devnull, "w"), recorder=collect)  # noqa: SIM115
+    session = TextSession(coach, out=open(os.devnull, "w"), observer=collect)  # noqa: SIM115
     with pytest.raises(_EndOfScript):
         session.run_virtual(lines())
     session.out.close()

@@ -115,3 +115,20 @@ def test_a_session_that_cannot_begin_leaves_no_row(monkeypatch, capsys):
     assert main(SESSION) == 1
     assert "standard input is closed" in capsys.readouterr().err
     assert sessions() == []
+
+
+def test_the_configured_ball_is_recorded_with_the_session(monkeypatch, capsys):
+    run_session(monkeypatch, capsys, "--ball", "spiky")
+    (session,) = sessions()
+    assert session.ball == "spiky"
+
+
+def test_a_ball_named_at_the_welcome_is_recorded_and_kept_in_the_config(monkeypatch, capsys):
+    # Asked only of someone at a terminal: stand one in for the piped script.
+    monkeypatch.setattr("voice_coach.commands.session._is_terminal", lambda stream: True)
+    out, err = run_session(monkeypatch, capsys, stdin="firm\nstart\n@30 stop\n")
+    assert "Which ball" in out and "Saved your ball (firm)" in err
+    (session,) = sessions()
+    assert session.ball == "firm" and session.finished
+    with open(os.environ["VOICE_COACH_CONFIG"]) as config:
+        assert 'ball = "firm"' in config.read()

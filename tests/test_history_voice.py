@@ -14,7 +14,7 @@ def test_a_voice_session_completes_its_history_row(tmp_path):
     store = HistoryStore.open(tmp_path / "history.db", note=print)
     recorder = HistoryRecorder(store, note=print)
     rig = Rig()
-    rig.session.recorder = recorder
+    rig.session.observer = recorder
     rig.user.steps = [Step(rig.quiet, "start")]
     recorder.started(rig.coach.routine.name, wall_clock=lambda: DAY0)
     rig.run()

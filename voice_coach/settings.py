@@ -16,12 +16,13 @@ from typing import Any
 
 import platformdirs
 
+from voice_coach.core.balls import ball_ids
 from voice_coach.runtime.engines import ENGINES
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything about how the coach sounds and listens."""
+    """Everything about how the coach sounds and listens, and which ball the user has."""
 
     voice: str | None = None  # a synthesizer voice id or name; None is the engine's default
     rate: int = 160  # words per minute: a calm pace for someone lying on a ball
@@ -31,6 +32,7 @@ class Settings:
     input_device: str | None = None
     output_device: str | None = None
     history: bool = True  # record sessions and let the coach adapt to them
+    ball: str | None = None  # the kind of massage ball (data/balls.toml); None: ask at the start
 
 
 RATE_RANGE = (80, 400)  # words per minute: slower drags, faster is hard to follow lying down
@@ -46,6 +48,7 @@ _CHECKS: dict[str, Callable[[Any], bool]] = {
     "input_device": lambda v: isinstance(v, str | int) and not isinstance(v, bool),
     "output_device": lambda v: isinstance(v, str | int) and not isinstance(v, bool),
     "history": lambda v: isinstance(v, bool),
+    "ball": lambda v: v in ball_ids(),
 }
 _EXPECTED = {
     "voice": "a voice name",
@@ -56,6 +59,7 @@ _EXPECTED = {
     "input_device": "a device name or number",
     "output_device": "a device name or number",
     "history": "true or false",
+    "ball": f"one of {', '.join(ball_ids())}",
 }
 
 

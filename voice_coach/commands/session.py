@@ -5,13 +5,19 @@ from __future__ import annotations
 import argparse
 import sqlite3
 import sys
+from collections.abc import Iterable
+from typing import TextIO
 
-from voice_coach.commands.common import require_stdin
+from voice_coach.commands.common import CommandError, require_stdin
+from voice_coach.commands.setup import save_ball
+from voice_coach.core.balls import ball_ids, ball_kind
 from voice_coach.core.coach import Coach
+from voice_coach.core.events import Action, BallChosen
 from voice_coach.core.records import Past
 from voice_coach.core.routine import RoutineError, builtin_names, load_routine
 from voice_coach.runtime.history_recorder import HistoryRecorder
 from voice_coach.runtime.history_store import HistoryStore, HistoryUnavailable, utc_now
+from voice_coach.runtime.observers import ActionObserver, ActionObservers
 from voice_coach.runtime.text_session import TextSession, stdin_lines
 from voice_coach.settings import ENGINES, RATE_RANGE, Settings, apply, load_settings
 
@@ -48,6 +54,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="neither record this session nor adapt to earlier ones",
     )
+    parser.add_argument(
+        "--ball",
+        choices=ball_ids(),
+        default=None,
+        help="your massage ball, for this session (`voice-coach setup` saves it)",
+    )
     voice = parser.add_argument_group("voice (overrides the config file)")
     voice.add_argument("--engine", choices=ENGINES, default=None, help="speech recognizer")
     voice.add_argument(
@@ -74,16 +86,27 @@ def run(args: argparse.Namespace) -> int:
     seed = args.seed if args.seed is not None else _fresh_seed()
     settings = load_settings(warn=_note)
     recorder, past = _open_history(settings.history and args.history is not False)
-    coach = Coach(routine, seed=seed, past=past)
+    kind = args.ball or settings.ball
+    ball = ball_kind(kind) if kind else None
+
+    def coach_asking(ask: bool) -> Coach:
+        # Without a ball it asks which, but only someone who can answer: a voice session, or a
+        # person typing (stdin a terminal); a piped script runs as it always did.
+        return Coach(routine, seed=seed, past=past, ball=ball, ask_ball=ask and ball is None)
+
+    observers = ActionObservers([recorder] if recorder is not None else [])
+    observers.add(_BallKeeper())
     try:
         if not args.text:
             if args.clock == "virtual":
                 _note("--clock virtual needs --text; this session runs in text mode.")
-            elif _run_voice(coach, args, settings, recorder):
+            elif _run_voice(coach_asking(True), args, settings, recorder, observers):
                 return 0
-        lines = stdin_lines(require_stdin("a text session"))
+        stdin = require_stdin("a text session")
+        coach = coach_asking(_is_terminal(stdin))
+        lines = stdin_lines(stdin)
         _begin(recorder, coach)
-        session = TextSession(coach, out=sys.stdout, err=sys.stderr, recorder=recorder)
+        session = TextSession(coach, out=sys.stdout, err=sys.stderr, observer=observers)
         try:
             if args.clock == "virtual":
                 session.run_virtual(lines)
@@ -101,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
 def _begin(recorder: HistoryRecorder | None, coach: Coach) -> None:
     # Once the session is sure to run: a session that never began leaves no row.
     if recorder is not None:
-        recorder.started(coach.routine.name, ball=None)
+        recorder.started(coach.routine.name, ball=coach.ball.id if coach.ball else None)
 
 
 def _open_history(wanted: bool) -> tuple[HistoryRecorder | None, Past]:
@@ -163,8 +186,37 @@ def _epilog() -> str:
     )
 
 
+class _BallKeeper:
+    """Saves the user's answer to "which ball?" in the config file as soon as it is given."""
+
+    def observe(self, actions: Iterable[Action]) -> None:
+        for action in actions:
+            if isinstance(action, BallChosen):
+                _save_ball(action.kind_id)
+
+
+def _save_ball(kind: str) -> None:
+    try:
+        save_ball(kind)
+    except CommandError as error:  # the session goes on; next time the question comes back
+        _note(str(error))
+        return
+    _note(f"Saved your ball ({kind}); `voice-coach setup` changes it.")
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no such method, or a closed stream
+        return False
+
+
 def _run_voice(
-    coach: Coach, args: argparse.Namespace, settings: Settings, recorder: HistoryRecorder | None
+    coach: Coach,
+    args: argparse.Namespace,
+    settings: Settings,
+    recorder: HistoryRecorder | None,
+    observer: ActionObserver,
 ) -> bool:
     """Run the session by voice; False (after saying why) when it has to be text mode."""
     flags = {name: getattr(args, name) for name in _VOICE_FLAGS}
@@ -172,7 +224,7 @@ def _run_voice(
     from voice_coach.runtime.assembly import build_voice_session  # loads the audio stack
 
     session = build_voice_session(
-        coach, settings, print_line=_print_line, note=_note, recorder=recorder
+        coach, settings, print_line=_print_line, note=_note, observer=observer
     )
     if session is None:
         return False

@@ -8,8 +8,10 @@ through the routine that those answers set going.
 
 from __future__ import annotations
 
+from voice_coach.core.balls import Ball, default_balls
 from voice_coach.core.events import (
     Action,
+    BallChosen,
     CancelCountdown,
     Countdown,
     DeviceBack,
@@ -46,7 +48,7 @@ from voice_coach.core.state import (
     whole,
 )
 from voice_coach.core.timeline import Due, Timeline
-from voice_coach.core.transitions import heard
+from voice_coach.core.transitions import NEVER_ASKED, heard
 
 
 class Coach:
@@ -58,13 +60,20 @@ class Coach:
         seed: int = 0,
         lines: Lines | None = None,
         past: Past | None = None,
+        ball: Ball | None = None,
+        ask_ball: bool = False,
     ):
+        """``ball`` is the user's kind of ball, if known; ``ask_ball`` asks which it is at the
+        welcome (the runtime sets it when none is configured)."""
         self.routine = routine
         self.lines = lines or Lines(seed)
         self.past = past or Past()
         self.mode = Mode.WELCOME
         self.phase = Phase.NONE
-        self.level = routine.start_pressure
+        self.ball = ball
+        self._asking_ball = ask_ball and ball is None
+        self._first_cue_said = False  # the ball's word of warning, said on the first spot
+        self.level = ball.start_level(routine) if ball else routine.start_pressure
         self.spot_index = -1  # the spot we are on, or the last one finished
         self.spots_done = 0
         self.paused = False
@@ -147,7 +156,8 @@ class Coach:
         if isinstance(event, SpeechQueued):
             self._make_room_for_speech(event.until)
         elif isinstance(event, Heard):
-            heard(self, event.intent, at, event.near, event.answer)
+            if not self._answered_ball(event, at):
+                heard(self, event.intent, at, event.near, event.answer)
         elif isinstance(event, Interrupted):
             # As if the user had said stop (the summary is said), though nothing was heard.
             heard(self, "stop", at, spoken=False)
@@ -216,7 +226,10 @@ class Coach:
         opening = self._past_opening()
         if opening is not None:
             self._say(opening, at)
-        self._say(self.lines.say("ready"), at)
+        if self._asking_ball:
+            self._say(self.lines.say("ball_question"), at)
+        else:
+            self._say(self.lines.say("ready"), at)
         self._timeline.add(at + WELCOME_REMINDER_AFTER, "reminder", "welcome_reminder")
 
     def _leave_activity(self, at: float) -> None:
@@ -254,7 +267,6 @@ class Coach:
 
     def _set_up_spot(self, at: float, new: bool, went_ahead: bool = False) -> None:
         """Onto the current spot: its starting pressure, placement and pressure cue."""
-        spot = self._spot
         if self._light_next and self.spot_index != self._pain_spot:
             self._light_next = False
             if not went_ahead:  # going ahead after numbness is at the lightest level already
@@ -270,7 +282,10 @@ class Coach:
             self._track = SpotTrack(self.spot_index)
         assert self._track is not None
         self._track.use(self.routine.pressures[self.level].name)
-        self._say(spot.placement, at)
+        self._say(self._placement, at)
+        if self.ball and self.ball.first_cue and not self._first_cue_said:
+            self._first_cue_said = True
+            self._say(self.ball.first_cue, at)
         self._say(self._pressure_cue(), at)
         self._enter_phase(Phase.PLACEMENT, at)
 
@@ -293,7 +308,7 @@ class Coach:
             self._say(spot.find, at)
             self._timeline.add(at + timing.find, "phase_end")
         elif phase == Phase.HOLD:
-            seconds = self.routine.hold_for(spot, self.level)
+            seconds = self.routine.hold_for(spot, self.level, self._hold_factor)
             self._hold = Hold(started=at, ends=at + seconds)
             self._say(self.lines.say("hold", seconds=whole(seconds)), at)
             self._start_countdown(at)
@@ -495,6 +510,53 @@ class Coach:
     def _record(self, record: Record) -> None:
         self._records.append(record)
 
+    # ----------------------------------------------------------------- the user's ball
+
+    def _answered_ball(self, event: Heard, at: float) -> bool:
+        """Settle "which ball?" if it is open and this answers it; False: hear it as usual.
+
+        A ball named wins over the command its words resemble ("firm" is nearly "firmer"), but
+        not over the urgent ones; "start" without a ball goes ahead with the routine's defaults.
+        """
+        if not self._asking_ball or self.mode != Mode.WELCOME:
+            return False
+        if event.intent in NEVER_ASKED:
+            return False
+        if event.ball is None:
+            if event.intent is not None:
+                self._asking_ball = event.intent != "start"
+                return False
+            self._reply("ball_reprompt", at)
+            return True
+        ball = default_balls().get(event.ball)
+        if ball is None:  # a catalog naming a kind the ball file lacks: as if unanswered
+            self._reply("ball_reprompt", at)
+            return True
+        self._asking_ball = False
+        self.ball, self.level = ball, ball.start_level(self.routine)
+        self._reply_text(ball.confirm, at)
+        self._emit(BallChosen(kind_id=ball.id, at=at))
+        if event.intent == "start":  # "start, with the firm ball"
+            heard(self, "start", at)
+        else:
+            self._say(self.lines.say("ready"), at)
+        return True
+
+    @property
+    def _hold_factor(self) -> float:
+        return self.ball.hold_factor if self.ball else 1.0
+
+    def _two_balls_here(self, spot: Spot) -> bool:
+        """The spot is worked with two balls straddling the spine."""
+        return bool(self.ball and self.ball.two_balls and spot.two_balls_placement)
+
+    @property
+    def _placement(self) -> str:
+        spot = self._spot
+        if self._two_balls_here(spot) and spot.two_balls_placement:
+            return spot.two_balls_placement
+        return spot.placement
+
     # ----------------------------------------------------------------- helpers
 
     def _retry_spot(self, at: float, key: str = "back_to_spot") -> None:
@@ -515,10 +577,14 @@ class Coach:
     @property
     def _ball(self) -> str:
         """What the lines' ``{ball}`` says on the current spot."""
-        return "balls" if self._spot.balls > 1 else "ball"
+        spot = self._spot
+        return "balls" if spot.balls > 1 or self._two_balls_here(spot) else "ball"
 
     def _reply(self, key: str, at: float, **values: object) -> None:
         self._say(self.lines.say(key, **values), at, LineKind.REPLY)
+
+    def _reply_text(self, text: str, at: float) -> None:
+        self._say(text, at, LineKind.REPLY)
 
     def _say(
         self,

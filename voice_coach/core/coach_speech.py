@@ -4,7 +4,7 @@ A model that knows only commands hears a command in anything, and most of what t
 hears besides the user is the coach itself: its echo, and speech like it. Knowing the coach's
 sentences, the model decodes them as what they are, which the matcher does not take for a
 command. Built from the built-in routines, the session's own routine (a user's file may word its
-cues its own way) and the line table, so it follows their edits.
+cues its own way), the line table and the ball kinds' lines, so it follows their edits.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from importlib import resources
 from typing import Any
 
+from voice_coach.core.balls import default_balls
 from voice_coach.core.lines import default_table
 from voice_coach.core.routine import Routine, builtin_names
 
@@ -39,6 +40,8 @@ def coach_sentences(routine: Routine | None = None) -> list[str]:
     sources = [
         tomllib.loads(folder.joinpath(f"{n}.toml").read_text("utf-8")) for n in builtin_names()
     ]
+    # What the coach says about the user's ball (its confirmations and warnings).
+    sources.append({"balls": [dataclasses.asdict(b) for b in default_balls().values()]})
     if routine is not None:
         sources.append(dataclasses.asdict(routine))
     for source in sources:

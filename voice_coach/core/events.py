@@ -33,7 +33,9 @@ class Heard:
     """The user said something; ``intent`` is None when it matched no command.
 
     Without an intent, ``near`` names the commands it nearly was (best first, at most two),
-    and ``answer`` is "yes" or "no" when it was nothing but that.
+    and ``answer`` is "yes" or "no" when it was nothing but that. ``ball`` is the kind of ball
+    (an id from ``data/balls.toml``) the words name, if any, whatever the intent: only the
+    question "which ball?" gives it a meaning.
     """
 
     intent: str | None
@@ -42,6 +44,7 @@ class Heard:
     confidence: float = 1.0
     near: tuple[str, ...] = ()
     answer: str | None = None
+    ball: str | None = None
 
 
 @dataclass(frozen=True)
@@ -149,5 +152,13 @@ class SessionFinished:
     at: float
 
 
+@dataclass(frozen=True)
+class BallChosen:
+    """The user named their ball (``kind_id``, from ``data/balls.toml``): keep it for next time."""
+
+    kind_id: str
+    at: float
+
+
 # Records (``records``) are actions too: the runtime stores them in the history as they come.
-Action = Say | StartCountdown | CancelCountdown | SessionFinished | Record
+Action = Say | StartCountdown | CancelCountdown | SessionFinished | BallChosen | Record

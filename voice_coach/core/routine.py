@@ -55,6 +55,9 @@ class Spot:
     find: str
     breathing: str
     balls: int = 1  # two side by side (in a sock) keep the spine in the gap between them
+    # Where a spot beside the spine is worked with two balls in a sock straddling the spine, for
+    # a user whose ball is that; None on a spot that is not beside the spine.
+    two_balls_placement: str | None = None
 
 
 @dataclass(frozen=True)
@@ -96,9 +99,12 @@ class Routine:
     stretches: tuple[Stretch, ...]
     stretch_every: int
 
-    def hold_for(self, spot: Spot, level: int) -> float:
-        """Hold length for a spot at a pressure level, kept within 15-30 seconds."""
-        return clamp_hold(spot.hold_seconds * self.pressures[level].hold_factor)
+    def hold_for(self, spot: Spot, level: int, ball_factor: float = 1.0) -> float:
+        """Hold length for a spot at a pressure level, kept within 15-30 seconds.
+
+        ``ball_factor`` is the user's ball's (a firmer or spiky ball holds shorter).
+        """
+        return clamp_hold(spot.hold_seconds * self.pressures[level].hold_factor * ball_factor)
 
 
 def clamp_hold(seconds: float) -> float:
@@ -291,6 +297,7 @@ def _spot(raw: dict[str, Any], index: int, where: _Where) -> Spot:
         find=where.text(raw, "find", label),
         breathing=where.text(raw, "breathing", label),
         balls=_balls(raw, label, where),
+        two_balls_placement=_two_balls_placement(raw, label, where),
     )
 
 
@@ -299,6 +306,18 @@ def _balls(raw: dict[str, Any], label: str, where: _Where) -> int:
     if not isinstance(balls, int) or isinstance(balls, bool) or balls not in (1, 2):
         raise RoutineError(f"{where.source}: {label}: balls must be 1 or 2")
     return balls
+
+
+def _two_balls_placement(raw: dict[str, Any], label: str, where: _Where) -> str | None:
+    if "two_balls_placement" not in raw:
+        return None
+    text = where.text(raw, "two_balls_placement", label)
+    if raw.get("balls", 1) == 2:
+        raise RoutineError(
+            f"{where.source}: {label}: two_balls_placement is for a one-ball spot; "
+            "this spot uses two balls already"
+        )
+    return text
 
 
 def _stretch(raw: dict[str, Any], index: int, where: _Where) -> Stretch:

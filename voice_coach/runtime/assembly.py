@@ -22,7 +22,7 @@ from voice_coach.settings import Settings
 
 if TYPE_CHECKING:  # the speech stack is imported only when a session is built
     from audio_models.tts import Synthesizer
-    from voice_coach.runtime.history_recorder import HistoryRecorder
+    from voice_coach.runtime.observers import ActionObserver
 
 TEXT_MODE = "This session runs in text mode instead: type start, harder, pause or stop."
 
@@ -32,7 +32,7 @@ def build_voice_session(
     settings: Settings,
     print_line: Callable[[str], None],
     note: Callable[[str], None],
-    recorder: HistoryRecorder | None = None,
+    observer: ActionObserver | None = None,
 ) -> VoiceSession | None:
     """A ready voice session, or None (after one sentence saying why) when text mode must do."""
     from audio_models.devices.microphone import Microphone
@@ -86,7 +86,7 @@ def build_voice_session(
         clock,
         watchdog=watchdog,
         devices=(microphone, speaker, recognizer),
-        recorder=recorder,
+        observer=observer,
     )
 
 

@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from voice_coach.core.events import Action, SessionFinished
+from voice_coach.core.events import Action, BallChosen, SessionFinished
 from voice_coach.core.records import ExchangeRecord, SpotRecord, StretchRecord
 from voice_coach.runtime.history_store import HistoryStore, utc_now
 
@@ -72,6 +72,8 @@ class HistoryRecorder:
             self.store.add_stretch(session, action)
         elif isinstance(action, ExchangeRecord):
             self.store.count_exchange(session, action.kind)
+        elif isinstance(action, BallChosen):
+            self.store.set_ball(session, action.kind_id)
         elif isinstance(action, SessionFinished) and not self._ended:
             self.store.end_session(
                 session, self._wall_clock(), action.at, action.summary, finished=True

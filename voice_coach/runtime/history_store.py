@@ -139,6 +139,11 @@ class HistoryStore:
                 (session, record.name, record.seconds, int(record.completed), record.at),
             )
 
+    def set_ball(self, session: int, ball: str) -> None:
+        """The user named their ball during the session (asked at the welcome)."""
+        with self._write() as db:
+            db.execute("UPDATE sessions SET ball = ? WHERE id = ?", (ball, session))
+
     def count_exchange(self, session: int, kind: Exchange) -> None:
         column = _COUNTERS[kind]  # a fixed name from the table above, never user text
         with self._write() as db:

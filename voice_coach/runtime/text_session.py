@@ -23,7 +23,7 @@ from voice_coach.core.events import Action, Heard, Interrupted, Say, SessionStar
 from voice_coach.runtime.clock import MockClock, MonotonicClock
 
 if TYPE_CHECKING:
-    from voice_coach.runtime.history_recorder import HistoryRecorder
+    from voice_coach.runtime.observers import ActionObserver
 
 MAX_INPUT_CHARS = 300  # longer lines are cut: nobody speaks a paragraph to a massage coach
 _STAMP = re.compile(r"^@\s*(\S+)\s*(.*)$", re.DOTALL)
@@ -68,9 +68,9 @@ class TextSession:
 
     def __init__(self, coach: Coach, out: TextIO, matcher: IntentMatcher | None = None,
                  err: TextIO | None = None,
-                 recorder: HistoryRecorder | None = None):  # fmt: skip
+                 observer: ActionObserver | None = None):  # fmt: skip
         self.coach = coach
-        self.recorder = recorder  # stores the coach's records as they come
+        self.observer = observer  # sees every action: the history recorder, the ball keeper
         self.out = out
         self.err = err or out
         self.matcher = matcher or IntentMatcher()
@@ -165,12 +165,13 @@ class TextSession:
             confidence=match.confidence,
             near=match.near,
             answer=match.answer,
+            ball=match.ball,
         )
         self._show(self.coach.handle(heard))
 
     def _show(self, actions: list[Action] | list[Say]) -> None:
-        if self.recorder is not None:
-            self.recorder.observe(actions)
+        if self.observer is not None:
+            self.observer.observe(actions)
         self.countdown.follow(actions)
         for action in actions:
             if isinstance(action, Say):
@@ -189,6 +190,8 @@ def heard_as(match: IntentMatch | None) -> str:
         return match.intent
     if match.answer:
         return match.answer
+    if match.ball:
+        return f"ball: {match.ball}"
     return f"none (nearly {' or '.join(match.near)})" if match.near else "none"
 
 

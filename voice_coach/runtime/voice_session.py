@@ -33,7 +33,7 @@ from voice_coach.runtime.text_session import format_time, heard_as
 from voice_coach.runtime.watchdog import DeviceWatchdog
 
 if TYPE_CHECKING:
-    from voice_coach.runtime.history_recorder import HistoryRecorder
+    from voice_coach.runtime.observers import ActionObserver
 
 POLL = 0.25  # the loop wakes at least this often, for the watchdog
 FINAL_WORDS_WAIT = 30.0  # after the summary, wait at most this long for it to be spoken
@@ -79,10 +79,10 @@ class VoiceSession:
         matcher: IntentMatcher | None = None,
         watchdog: DeviceWatchdog | None = None,
         devices: Sequence[Closeable] = (),
-        recorder: HistoryRecorder | None = None,
+        observer: ActionObserver | None = None,
     ) -> None:
         self.coach = coach
-        self.recorder = recorder  # stores the coach's records as they come
+        self.observer = observer  # sees every action: the history recorder, the ball keeper
         self.output = output
         self.listener = listener
         self.clock = clock or output.clock
@@ -180,6 +180,7 @@ class VoiceSession:
             confidence=confidence,
             near=match.near if match and intent is None else (),
             answer=match.answer if match and intent is None else None,
+            ball=match.ball if match else None,
         )
         playbacks = self._perform(self.coach.handle(heard))
         if intent is not None and playbacks:
@@ -195,8 +196,8 @@ class VoiceSession:
             self._perform(self.coach.handle(DeviceBack(device, now)))
 
     def _perform(self, actions: list[Action]) -> list:
-        if self.recorder is not None:
-            self.recorder.observe(actions)
+        if self.observer is not None:
+            self.observer.observe(actions)
         self._countdown.follow(actions)
         playbacks = self.output.perform(actions)
         until = self.output.talking_until() if playbacks else None
