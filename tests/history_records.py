@@ -21,6 +21,7 @@ def spot(
     skipped: bool = False,
     at: float = 60.0,
     levels: tuple[str, ...] | None = None,
+    completed: bool | None = None,
 ) -> SpotRecord:
     return SpotRecord(
         spot_id=spot_id,
@@ -32,6 +33,7 @@ def spot(
         numbness=numb,
         skipped=skipped,
         at=at,
+        completed=completed if completed is not None else not skipped and held > 0,
     )
 
 

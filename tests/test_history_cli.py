@@ -69,7 +69,7 @@ def test_recent_sessions_as_a_table(capsys, recorded):
     code, out, _ = history(capsys)
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split() == ["date", "routine", "minutes", "spots", "pain", "reports"]
+    assert lines[0].split() == ["date", "routine", "minutes", "spots", "worked", "pain", "reports"]
     rows = lines[1:4]
     assert rows[0].split()[2:] == ["upper-back", "8", "2", "0"]
     assert rows[1].split()[2:] == ["quick", "8", "2", "1"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import sqlite3
 import sys
 
@@ -132,3 +133,14 @@ def test_a_ball_named_at_the_welcome_is_recorded_and_kept_in_the_config(monkeypa
     assert session.ball == "firm" and session.finished
     with open(os.environ["VOICE_COACH_CONFIG"]) as config:
         assert 'ball = "firm"' in config.read()
+
+
+def test_the_spots_worked_in_the_history_are_those_the_summary_counts(monkeypatch, capsys):
+    # Numbness in the middle of a hold: that spot is recorded, but was not worked through.
+    out, _ = run_session(monkeypatch, capsys, stdin="start\n@150 numb\n")
+    summary = re.search(r"(\d+) of \d+ spots", out)  # every wording of the summary says this
+    assert summary is not None
+    worked = int(summary.group(1))
+    (session,) = sessions()
+    assert session.spots[-1].numbness and not session.spots[-1].completed
+    assert sum(spot.completed for spot in session.spots) == worked < len(session.spots)

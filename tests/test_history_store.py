@@ -12,6 +12,7 @@ from voice_coach.core.events import SessionFinished
 from voice_coach.core.records import Exchange, ExchangeRecord, Past, SpotPast
 from voice_coach.runtime.history_read import read_sessions
 from voice_coach.runtime.history_recorder import HistoryRecorder
+from voice_coach.runtime.history_schema import MIGRATIONS
 from voice_coach.runtime.history_store import (
     VERSION,
     HistoryStore,
@@ -50,7 +51,7 @@ def test_an_empty_file_is_migrated_to_the_current_version(tmp_path):
     path = tmp_path / "history.db"
     path.write_bytes(b"")  # what sqlite3.connect leaves behind: a version-0 database
     HistoryStore.open(path, note=_unexpected).close()
-    assert user_version(path) == VERSION == 1
+    assert user_version(path) == VERSION == 2
     assert {"sessions", "spots", "stretches"} <= tables(path)
 
 
@@ -63,6 +64,24 @@ def test_a_version_0_database_with_other_tables_is_migrated_and_keeps_them(tmp_p
     assert user_version(path) == VERSION
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT text FROM notes").fetchall() == [("kept",)]
+
+
+def test_a_version_1_database_gains_completed_spots_guessed_from_what_it_kept(tmp_path):
+    path = tmp_path / "history.db"
+    with sqlite3.connect(path) as db:
+        for statement in MIGRATIONS[0].split(";"):
+            db.execute(statement)
+        db.execute("PRAGMA user_version = 1")
+        db.execute("INSERT INTO sessions (id, started, routine) VALUES (1, '2026-11-30', 'quick')")
+        spots = "INSERT INTO spots VALUES (NULL, 1, ?, 'x', 'x', '[]', 'light', ?, '[]', ?, ?, 9)"
+        db.execute(spots, (1, 20.0, 0, 0))  # held, kept on: worked
+        db.execute(spots, (2, 0.0, 0, 1))  # skipped before its hold
+        db.execute(spots, (3, 12.0, 1, 0))  # ended by numbness
+    HistoryStore.open(path, note=_unexpected).close()
+    assert user_version(path) == VERSION
+    with sqlite3.connect(path) as db:
+        rows = db.execute("SELECT position, completed FROM spots ORDER BY position").fetchall()
+    assert rows == [(1, 1), (2, 0), (3, 0)]
 
 
 def test_a_database_at_the_current_version_opens_as_it_is(tmp_path):

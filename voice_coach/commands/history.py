@@ -76,9 +76,9 @@ def run(args: argparse.Namespace) -> int:
 
 def show_sessions(sessions: list[SessionRow], limit: int) -> None:
     """The most recent sessions as a table, then sessions per week."""
-    rows: list[tuple[str, ...]] = [("date", "routine", "minutes", "spots", "pain reports")]
+    rows: list[tuple[str, ...]] = [("date", "routine", "minutes", "spots worked", "pain reports")]
     for session in sessions[-limit:]:
-        done = sum(1 for spot in session.spots if not spot.skipped)
+        done = sum(1 for spot in session.spots if spot.completed)  # as the summary counts
         ending = "" if session.finished else " (stopped)"
         rows.append(
             (
@@ -165,7 +165,7 @@ def session_dict(session: SessionRow) -> dict:
 CSV_COLUMNS = (
     "session", "started", "routine", "session_seconds", "finished", "ball", "commands",
     "reprompts", "questions", "position", "spot_id", "spot_name", "levels", "final_level",
-    "held_seconds", "pain_levels", "numbness", "skipped", "at",
+    "held_seconds", "pain_levels", "numbness", "skipped", "at", "completed",
 )  # fmt: skip
 
 
@@ -201,6 +201,7 @@ def write_csv(sessions: list[SessionRow]) -> None:
                     int(spot.numbness),
                     int(spot.skipped),
                     f"{spot.at:g}",
+                    int(spot.completed),
                 ]
             )
 

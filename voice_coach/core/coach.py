@@ -498,6 +498,7 @@ class Coach:
                 numbness=track.numb,
                 skipped=skipped and not track.completed,
                 at=at,
+                completed=track.completed,
             )
         )
 

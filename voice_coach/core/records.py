@@ -26,6 +26,7 @@ class SpotRecord:
     numbness: bool
     skipped: bool  # left by "next spot" before its hold ended
     at: float
+    completed: bool = False  # a hold there ran to its end: the summary's "spots worked"
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ class SpotRow:
     numbness: bool
     skipped: bool
     at: float
+    completed: bool
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def read_sessions(connection: sqlite3.Connection) -> list[SessionRow]:
     spots: dict[int, list[SpotRow]] = {}
     for row in connection.execute(
         "SELECT session, position, spot_id, name, levels, final_level, held_seconds, "
-        "pain_levels, numbness, skipped, at FROM spots ORDER BY session, position"
+        "pain_levels, numbness, skipped, at, completed FROM spots ORDER BY session, position"
     ):
         spot = SpotRow(
             session=row[0],
@@ -81,6 +82,7 @@ def read_sessions(connection: sqlite3.Connection) -> list[SessionRow]:
             numbness=bool(row[8]),
             skipped=bool(row[9]),
             at=float(row[10]),
+            completed=bool(row[11]),
         )
         spots.setdefault(spot.session, []).append(spot)
     stretches: dict[int, list[StretchRow]] = {}

@@ -45,5 +45,12 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX stretches_by_session ON stretches(session);
     """,
+    # Version 2: whether a hold on the spot ran to its end, which is what the closing summary
+    # counts as a spot worked. Earlier rows did not say: a held spot, neither skipped nor ended
+    # by numbness, is the best guess.
+    """
+    ALTER TABLE spots ADD COLUMN completed INTEGER NOT NULL DEFAULT 0;
+    UPDATE spots SET completed = (held_seconds > 0 AND NOT skipped AND NOT numbness);
+    """,
 )
 VERSION = len(MIGRATIONS)

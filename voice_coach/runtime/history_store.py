@@ -112,8 +112,8 @@ class HistoryStore:
         with self._write() as db:
             db.execute(
                 "INSERT INTO spots (session, position, spot_id, name, levels, final_level, "
-                "held_seconds, pain_levels, numbness, skipped, at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "held_seconds, pain_levels, numbness, skipped, at, completed) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     session,
                     position,
@@ -126,6 +126,7 @@ class HistoryStore:
                     int(record.numbness),
                     int(record.skipped),
                     record.at,
+                    int(record.completed),
                 ),
             )
             db.execute("UPDATE sessions SET seconds = max(seconds, ?) WHERE id = ?",
