@@ -30,7 +30,7 @@ HISTORY_SECONDS = 120.0  # the echo filter never looks further back than this
 # that is played after it: the echo path walked 260 ms in 27 s on the null sink. Worse, an
 # underrun can stall the plugin for about 1.9 s. At 0.1 s there was no underrun under the same
 # load, and none of eight reopened streams stalled (35-80 ms buffers: most of them did). A cut
-# line still goes quiet within about a tenth of a second.
+# line goes quiet 0.11-0.15 s later: this buffer, plus the callback under way.
 OUTPUT_LATENCY = 0.1
 
 
