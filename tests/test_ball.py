@@ -503,3 +503,11 @@ def test_each_kind_can_be_chosen_under_the_virtual_clock_to_the_end():
         while not coach.finished:
             coach.handle(Tick(at=coach.next_deadline()))
         assert coach.spots_done == len(UPPER_BACK.spots)
+
+
+def test_a_ball_word_is_shown_as_the_ball_while_the_question_is_open(config, monkeypatch, capsys):
+    # "firm" is also nearly "harder": while "which ball?" is open the transcript says what the
+    # coach does with it; once answered, the same word is the command again.
+    out, _ = run_session(monkeypatch, capsys, Terminal("firm\n@5 start\n@60 firm\n"))
+    assert "you: firm -> ball: firm" in out
+    assert "you: firm -> harder" in out.split("you: firm -> ball: firm", 1)[1]

@@ -513,6 +513,16 @@ class Coach:
 
     # ----------------------------------------------------------------- the user's ball
 
+    def takes_as_ball(self, intent: str | None, ball: str | None) -> bool:
+        """Whether an utterance matched as ``intent`` and naming ``ball`` answers "which ball?"
+        now (so a transcript can show it as the ball, not as the command it resembles)."""
+        return (
+            ball is not None
+            and self._asking_ball
+            and self.mode == Mode.WELCOME
+            and intent not in NEVER_ASKED
+        )
+
     def _answered_ball(self, event: Heard, at: float) -> bool:
         """Settle "which ball?" if it is open and this answers it; False: hear it as usual.
 

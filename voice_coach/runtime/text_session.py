@@ -157,7 +157,8 @@ class TextSession:
         if not line.text:
             return
         match = self.matcher.match(line.text)
-        print(f"{format_time(at)} you: {line.text} -> {heard_as(match)}", file=self.out)
+        shown = heard_as(match, self.coach.takes_as_ball(match.intent, match.ball))
+        print(f"{format_time(at)} you: {line.text} -> {shown}", file=self.out)
         heard = Heard(
             intent=match.intent,
             text=line.text,
@@ -182,10 +183,13 @@ class TextSession:
         print(f"voice-coach: {text}", file=self.err, flush=True)
 
 
-def heard_as(match: IntentMatch | None) -> str:
-    """How a transcript's meaning is shown: the intent, an answer, or the near misses."""
+def heard_as(match: IntentMatch | None, as_ball: bool = False) -> str:
+    """How a transcript's meaning is shown: the intent, an answer, or the near misses;
+    ``as_ball`` when the coach takes it as the answer to "which ball?" ("firm" is not harder)."""
     if match is None:
         return "none"
+    if as_ball and match.ball:
+        return f"ball: {match.ball}" + (" and start" if match.intent == "start" else "")
     if match.intent:
         return match.intent
     if match.answer:

@@ -169,7 +169,12 @@ class VoiceSession:
             intent, confidence = verdict.intent, 1.0
         now = self.clock.now()
         shown = utterance.text or "(not understood)"
-        self._print(f"{format_time(now)} you: {shown} -> {intent or heard_as(match)}")
+        ball = match.ball if match else None
+        if self.coach.takes_as_ball(intent, ball):
+            meaning = heard_as(match, as_ball=True)
+        else:
+            meaning = intent or heard_as(match)
+        self._print(f"{format_time(now)} you: {shown} -> {meaning}")
         self.log.heard.append((utterance, intent))
         if intent is not None:
             self.output.barge_in()
