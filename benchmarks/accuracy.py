@@ -90,9 +90,7 @@ def asked_about(matcher: IntentMatcher, finals) -> tuple[str, ...]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--engine", default="pocketsphinx", choices=("whisper", "pocketsphinx", "vosk")
-    )
+    parser.add_argument("--engine", default="whisper", choices=("whisper", "pocketsphinx", "vosk"))
     parser.add_argument("--model", help="Vosk or CTranslate2 Whisper model folder")
     parser.add_argument("--only", choices=("synthetic", REAL), help="one set of recordings")
     parser.add_argument(
