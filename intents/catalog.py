@@ -152,31 +152,28 @@ def _answers(data: dict, source: str) -> dict[str, tuple[str, ...]]:
     table = data.get("answers", {})
     if not isinstance(table, dict) or set(table) - {"yes", "no"}:
         raise CatalogError(f"{source}: [answers] may only hold the lists yes and no")
-    answers = {}
-    for name, templates in table.items():
-        if not isinstance(templates, list) or not all(isinstance(t, str) for t in templates):
-            raise CatalogError(f"{source}: [answers] {name} must be a list of strings")
-        try:
-            phrases = [" ".join(words(s)) for t in templates for s in expand(t.lower())]
-        except TemplateError as error:
-            raise CatalogError(f"{source}: [answers] {name}: {error}") from error
-        answers[name] = tuple(dict.fromkeys(p for p in phrases if p))
-    return answers
+    return _phrase_lists(table, "answers", source)
 
 
 def _ball_answers(data: dict, source: str) -> dict[str, tuple[str, ...]]:
     table = data.get("ball_answers", {})
     if not isinstance(table, dict):
         raise CatalogError(f"{source}: [ball_answers] must be a table of lists")
-    answers = {}
     for kind, templates in table.items():
         if not isinstance(templates, list) or not templates:
             raise CatalogError(f"{source}: [ball_answers] {kind} must be a non-empty list")
-        if not all(isinstance(t, str) for t in templates):
-            raise CatalogError(f"{source}: [ball_answers] {kind} must be a list of strings")
+    return _phrase_lists(table, "ball_answers", source)
+
+
+def _phrase_lists(table: dict, name: str, source: str) -> dict[str, tuple[str, ...]]:
+    """Each list of templates in a ``[name]`` table, expanded into its normalized phrases."""
+    lists = {}
+    for key, templates in table.items():
+        if not isinstance(templates, list) or not all(isinstance(t, str) for t in templates):
+            raise CatalogError(f"{source}: [{name}] {key} must be a list of strings")
         try:
             phrases = [" ".join(words(s)) for t in templates for s in expand(t.lower())]
         except TemplateError as error:
-            raise CatalogError(f"{source}: [ball_answers] {kind}: {error}") from error
-        answers[kind] = tuple(dict.fromkeys(p for p in phrases if p))
-    return answers
+            raise CatalogError(f"{source}: [{name}] {key}: {error}") from error
+        lists[key] = tuple(dict.fromkeys(p for p in phrases if p))
+    return lists
