@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import soxr
 
-from audio_models.devices.portaudio import Stream, open_stream_error, portaudio
+from audio_models.devices.portaudio import Stream, close_stream, open_stream_error, portaudio
 from audio_models.devices.realtime import promote_current_thread
 from audio_models.pcm import to_s16
 from audio_models.recognizers.protocol import SAMPLE_RATE
@@ -114,12 +114,7 @@ class Microphone:
 
     def _close_stream(self) -> None:
         stream, self._stream = self._stream, None
-        if stream is not None:
-            try:
-                stream.abort()
-                stream.close()
-            except Exception:  # the device may already be gone; nothing left to release
-                pass
+        close_stream(stream)
 
     def _callback(self, indata: np.ndarray, frames: int, timing: Any, status: Any) -> None:
         if self.realtime is None:  # the stream's first callback, on PortAudio's thread

@@ -75,6 +75,17 @@ def list_devices() -> list[DeviceInfo]:
     ]
 
 
+def close_stream(stream: Stream | None) -> None:
+    """Stop and release a stream, at once (queued audio is dropped)."""
+    if stream is None:
+        return
+    try:
+        stream.abort()
+        stream.close()
+    except Exception:  # the device may already be gone; nothing left to release
+        pass
+
+
 def open_stream_error(kind: str, device: int | str | None, error: Exception) -> DeviceUnavailable:
     """The one sentence for a microphone or speaker that cannot be opened."""
     which = "the default one" if device is None else repr(device)
