@@ -38,6 +38,7 @@ PHRASE_TABLE = {
         "let's move on to the next one",
         "skip over this one",
         "go to the next area please",
+        "next part please",
         "time to move on",
     ],
     "stretch": [
