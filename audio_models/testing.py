@@ -114,6 +114,8 @@ class RecordedPlayback:
 class DeadRecognizer:
     """A recognizer whose process has ended: every chunk fails until ``alive`` is set."""
 
+    description = "a recognizer whose process has ended"
+
     def __init__(self) -> None:
         self.alive = False
 

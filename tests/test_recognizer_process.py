@@ -59,3 +59,11 @@ def test_a_dead_child_is_one_clear_error():
             remote.accept(b"\0\0" * 320)
             time.sleep(0.01)
     remote.close()
+
+
+def test_the_child_says_what_is_listening():
+    remote = ProcessRecognizer(PocketSphinxRecognizer, default_catalog().phrases())
+    try:
+        assert remote.description == "PocketSphinx, its own US English model"
+    finally:
+        remote.close()

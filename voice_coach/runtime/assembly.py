@@ -61,6 +61,9 @@ def build_voice_session(
         speaker.close()
         note(f"{error} {TEXT_MODE}")
         return None
+    # Said once, so that a user (or a bug report) knows which ears the coach has: under
+    # --engine auto that depends on what is installed.
+    note(f"Listening with {recognizer.description}.")
     synthesizer = _synthesizer(settings, note)
     clock = MonotonicClock()
     output = SpeechOutput(clock, print_line, note, synthesizer, speaker)
