@@ -206,7 +206,7 @@ def test_add_a_whisper_folder_then_path_and_remove_keep_it(data_dir, tmp_path, c
     mine = tmp_path / "my-whisper"
     mine.mkdir()
     for name in FILES:
-        (mine / name).write_bytes(b"placeholder")  # add checks the files, not their contents
+        (mine / name).symlink_to(default_model_path() / name)  # add loads it
     assert main(["models", "add", str(mine)]) == 0
     out = capsys.readouterr().out
     assert "my-whisper: the folder" in out and "used in place" in out
@@ -350,13 +350,27 @@ def test_the_publisher_address_comes_from_the_variable(data_dir, server, monkeyp
     assert base_url() == "https://huggingface.co/"
 
 
+def test_a_whisper_folder_that_does_not_load_is_refused_when_added(data_dir, tmp_path, capsys):
+    # Every file there, none of them a model: refused now, not at the next session's start.
+    broken = tmp_path / "broken-whisper"
+    broken.mkdir()
+    for name in FILES:
+        (broken / name).write_bytes(b"placeholder")
+    assert main(["models", "add", str(broken)]) == 1
+    error = capsys.readouterr().err.strip()
+    assert error.startswith(f"voice-coach: The folder {broken} does not load as an English-only")
+    assert "voice-coach models install whisper-base.en" in error
+    assert error.count("\n") == 0 and error.endswith(".")
+    assert ModelStore().installed() == []
+
+
 def test_doctor_lists_whisper_models_apart_from_vosk_ones(data_dir, tmp_path, capsys):
     from voice_coach.commands import doctor
 
     mine = tmp_path / "mine"
     mine.mkdir()
     for name in FILES:
-        (mine / name).write_bytes(b"placeholder")
+        (mine / name).symlink_to(default_model_path() / name)
     ModelStore().add(mine)
     assert doctor._models() == 0
     vosk, whisper = capsys.readouterr().out.split("Whisper models")

@@ -46,6 +46,7 @@ from audio_models.models.whisper_store import (
     download_whisper_model,
     is_whisper_folder,
     known_whisper_models,
+    whisper_load_problem,
     whisper_model_problem,
 )
 
@@ -255,6 +256,11 @@ class ModelStore:
         if source.is_dir():
             kind = "whisper" if is_whisper_folder(source) else "vosk"
             problem = whisper_model_problem(source) if kind == "whisper" else None
+            if kind == "whisper" and problem is None:
+                # Loaded now, not at the next session: a multilingual or damaged model is
+                # refused here, where the user can still act on it.
+                reason = whisper_load_problem(source)
+                problem = reason and f"does not load as an English-only Whisper model ({reason})"
             if problem:
                 raise ModelError(
                     f"The folder {source} {problem}; give the whole folder of a converted "

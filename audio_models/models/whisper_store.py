@@ -188,18 +188,24 @@ def _shifted(progress: ProgressCallback, start: int, total: int) -> ProgressCall
     return lambda done, _: progress(start + done, total)
 
 
-def _check_loads(spec: KnownWhisperModel, folder: Path, base: str) -> None:
-    """Load the folder as the recognizer will: the files may be intact yet not a usable model."""
+def whisper_load_problem(folder: Path) -> str | None:
+    """None if ``folder`` loads as the recognizer loads it, else why not, in a few words: the
+    files may all be there and still not be a model the coach can run."""
     try:
         WhisperModel(folder)
     except ModelError as error:
         if "multilingual" in str(error):
-            reason = "it is a multilingual model"
-        else:
-            text = str(error.__cause__ or error).strip() or type(error).__name__
-            reason = text.splitlines()[0].split(". ")[0].rstrip(".")
+            return "it is a multilingual model"
+        text = str(error.__cause__ or error).strip() or type(error).__name__
+        return text.splitlines()[0].split(". ")[0].rstrip(".")
+    return None
+
+
+def _check_loads(spec: KnownWhisperModel, folder: Path, base: str) -> None:
+    reason = whisper_load_problem(folder)
+    if reason is not None:
         raise ModelError(
             f"The files of {spec.name} from {base}{spec.repo} arrived intact but do not load as an "
             f"English-only CTranslate2 Whisper model ({reason}), so nothing was installed; "
             f"{_elsewhere()}."
-        ) from error
+        )
