@@ -8,6 +8,11 @@ with the echo canceller fed from the speaker's output and once, on the very same
 without it. Printed: the share of urgent words acted on, the delay from the end of the word to
 its transcript, any intent acted on during the sentences where only the coach spoke, and where
 the delay tracker found the echo. Run under `make bench`.
+
+`--save FILE` also keeps what the microphone heard and what the coach played, so that
+`benchmarks/barge_in_replay.py FILE` can run the very same audio through the listener again,
+offline and deterministically: a miss that replays as a hit came from timing on a busy machine,
+one that replays as a miss is in the signal chain or the recognizer.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from audio_models.devices import output_history
 from audio_models.devices.microphone import Microphone
 from audio_models.devices.speaker import Speaker
 from audio_models.recognizers.protocol import SAMPLE_RATE
@@ -42,6 +48,7 @@ URGENT = [("stop", "stop"), ("ouch", "pain"), ("stop now", "stop"), ("that hurts
 USER_VOICE = "en-us+m3"
 SENTENCES = 16
 VERBOSE = "--verbose" in sys.argv
+SAVE = sys.argv[sys.argv.index("--save") + 1] if "--save" in sys.argv else None
 GAP = 1.2  # seconds between sentences
 ACT_WITHIN = 1.0  # seconds after the word's end: the issue's bound for stop and pain
 
@@ -59,6 +66,7 @@ def main() -> None:
     routine = load_routine("upper-back")
     cues = [t for s in routine.spots for t in (s.placement, s.rolling, s.find, s.breathing)]
     random.Random(4).shuffle(cues)
+    played = _KeptOutput() if SAVE else None
     coach, user, microphone = Speaker(record=True), Speaker(), Microphone()
     time.sleep(2.0)  # the sound server settles its buffers first
     chunks: list[tuple[bytes, float]] = []
@@ -76,6 +84,9 @@ def main() -> None:
     for device in (coach, user, microphone):
         device.close()
     with_aec = _drain(live)
+    if SAVE and played is not None:
+        played.stop()
+        _save(SAVE, chunks, played, trials)
     print(f"barge-in over the coach's sentences, {len(trials)} sentences, null sink:")
     print(f"  speaker underruns (each moves the echo path): {coach.underruns}")
     _report("live, with echo cancellation", trials, with_aec)
@@ -184,6 +195,56 @@ def _user_clip(text: str) -> Clip:
     ).stdout
     samples = np.frombuffer(raw[44:], dtype="<i2").astype(np.float32) / 32768
     return Clip(text, trim(samples, 22_050), 22_050)
+
+
+class _KeptOutput:
+    """Every block the coach's speaker records, kept whole: its own history keeps five seconds,
+    the replay needs the whole run."""
+
+    def __init__(self) -> None:
+        self.blocks: list[tuple[int, float, np.ndarray, bool]] = []
+        self._append = output_history.OutputHistory.append
+        kept, append = self.blocks, self._append
+
+        def keeping(history, start, samples, resync=False):
+            kept.append((history.rate, start, np.array(samples, np.float32), resync))
+            append(history, start, samples, resync)
+
+        output_history.OutputHistory.append = keeping  # type: ignore[method-assign]
+
+    def stop(self) -> None:
+        output_history.OutputHistory.append = self._append  # type: ignore[method-assign]
+
+    def reference(self, start: float, seconds: float) -> np.ndarray:
+        """What the coach played from monotonic ``start``, at 16 kHz, as the listener read it."""
+        keep, output_history.KEEP_SECONDS = output_history.KEEP_SECONDS, float("inf")
+        try:
+            whole = output_history.OutputHistory(self.blocks[0][0])
+            for _, at, block, resync in self.blocks:
+                whole.append(at, block, resync)
+            return whole.segment(start, round(seconds * SAMPLE_RATE), SAMPLE_RATE)
+        finally:
+            output_history.KEEP_SECONDS = keep
+
+
+def _save(path: str, chunks: list[tuple[bytes, float]], played: _KeptOutput, trials) -> None:
+    """The run, with every time counted from ``origin`` (one second before the first chunk)."""
+    import pickle
+
+    origin = chunks[0][1] - 1.0
+    seconds = chunks[-1][1] + 2.0 - origin
+
+    def moved(p: Playback | None) -> Playback | None:
+        return None if p is None else Playback(p.text, p.start - origin, p.end - origin, p.id)
+
+    run = {
+        "chunks": [(pcm, start - origin) for pcm, start in chunks],
+        "reference": played.reference(origin, seconds) if played.blocks else None,
+        "trials": [(moved(t.line), t.word, t.intent, moved(t.said)) for t in trials],
+    }
+    with open(path, "wb") as out:
+        pickle.dump(run, out)
+    print(f"  saved to {path}: replay with benchmarks/barge_in_replay.py {path}")
 
 
 class _Recorder:
