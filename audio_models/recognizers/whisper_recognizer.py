@@ -204,11 +204,12 @@ class WhisperRecognizer:
                     w for i, w in enumerate(heard_words) if heard_words[i - 1 : i] != [w]
                 )
                 if heard_words[0] in self._urgent:
-                    urgent.update(
-                        dict.fromkeys(
-                            p for p in sorted(self._urgent) if p.split()[0] == heard_words[0]
-                        )
-                    )
+                    # The word itself and the closest of the phrases it opens, not all of them:
+                    # each phrase scored costs about 60 ms, and "stop" opens twelve (a "stop
+                    # now" over the coach took 1.4 s to decode, past the second it must take).
+                    opened = [p for p in sorted(self._urgent) if p.split()[0] == heard_words[0]]
+                    closest = process.extract(heard, opened, scorer=fuzz.ratio, limit=CANDIDATES)
+                    urgent.update(dict.fromkeys([heard_words[0], *(p for p, _, _ in closest)]))
                 for phrase, similarity, _ in process.extract(
                     once, sorted(self._urgent), scorer=fuzz.ratio, limit=CANDIDATES
                 ):
