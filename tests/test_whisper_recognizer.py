@@ -187,3 +187,25 @@ def test_an_urgent_word_brings_a_few_of_its_phrases_to_score_not_all():
     # At most CANDIDATES phrases by letters, the word, CANDIDATES it opens, CANDIDATES urgent
     # phrases by letters.
     assert len(candidates) <= 3 * CANDIDATES + 1 < len(opened_by_stop)
+
+
+def test_a_short_text_opening_with_an_urgent_word_is_that_word_when_no_phrase_fits(
+    recognizer, monkeypatch
+):
+    # Over the coach's voice espeak's "stop now" came out as "Stop the hell.", and the phrases
+    # closest to it by letters ("stop the session", ...) all scored far under it. The scores
+    # are given here (the decoder's own, from benchmarks/barge_in_replay.py); the audio that
+    # produced them is the coach and the user together on the null sink.
+    from audio_models.recognizers.whisper_model import Decoded, Hypothesis
+
+    urgent = WhisperRecognizer(default_catalog().phrases(), urgent=["stop", "stop the session"])
+    urgent.whisper = recognizer.whisper
+    decoded = Decoded((Hypothesis("Stop the hell.", -0.72),), 0.1, np.zeros((1, 1, 1)), 1)
+    monkeypatch.setattr(
+        recognizer.whisper, "score", lambda _, texts: [-0.65] + [-3.3] * (len(texts) - 1)
+    )
+    assert urgent.choose(decoded) == ("stop", -0.72)
+    # Not for a longer sentence, nor one that does not open with the word.
+    for text in ("Stop the car at the next corner.", "Please stop the hell."):
+        longer = Decoded((Hypothesis(text, -0.72),), 0.1, np.zeros((1, 1, 1)), 1)
+        assert urgent.choose(longer) == (text, -0.72)

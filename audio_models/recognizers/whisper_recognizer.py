@@ -170,6 +170,12 @@ class WhisperRecognizer:
             # The phrase's log-probability on the free text's scale (generate's scores and
             # align's differ: the end-of-text token is only in the former).
             return phrase, best.log_prob + min(0.0, phrase_score - free)
+        words = plain(best.text).split()
+        if 0 < len(words) <= SHORT_WORDS and words[0] in self._urgent:
+            # A few words opening with "stop" that match no phrase: the urgent word was written
+            # down and the rest lost in the coach's voice ("Stop the hell." for "stop now", whose
+            # closest phrases by letters are "stop the ...", none of which the audio supports).
+            return words[0], best.log_prob
         return best.text, best.log_prob
 
     @staticmethod
