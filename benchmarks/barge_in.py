@@ -84,7 +84,7 @@ def main() -> None:
     for device in (coach, user, microphone):
         device.close()
     with_aec = _drain(live)
-    if SAVE and played is not None:
+    if played is not None:
         played.stop()
         _save(SAVE, chunks, played, trials)
     print(f"barge-in over the coach's sentences, {len(trials)} sentences, null sink:")

