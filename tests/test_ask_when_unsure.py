@@ -144,3 +144,30 @@ def test_typed_session_asks_and_takes_the_answer():
     assert "you: nest -> none (nearly next_spot)" in text
     assert "coach: Next spot?" in text
     assert "you: yes -> yes" in text
+
+
+def test_a_question_is_open_until_answered_or_too_old(holding):
+    from voice_coach.core.state import Question
+
+    coach, at = holding
+    assert coach.open_question is None
+    coach.handle(unsure("harder", at=at))
+    assert coach.open_question is Question.YES_NO
+    coach.handle(answer("yes", at + 1))
+    assert coach.open_question is None
+    coach.handle(unsure("harder", at=at + 2))
+    coach.handle(Tick(at=at + 2 + QUESTION_WINDOW + 0.5))
+    assert coach.open_question is None
+
+
+def test_yes_and_no_are_not_passed_to_the_recognizer():
+    # Measured in benchmarks/answers.py: as a closed set they took real one-word clips ("up",
+    # "off") for a yes; Whisper hears real yeses and noes well without being told.
+    from intents.catalog import default_catalog
+    from voice_coach.core.state import Question
+    from voice_coach.runtime.voice_session import answers_to
+
+    catalog = default_catalog()
+    assert answers_to(catalog, Question.YES_NO) == ()
+    assert answers_to(catalog, None) == ()
+    assert answers_to(catalog, Question.BALL) == tuple(catalog.ball_answers.values())

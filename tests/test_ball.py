@@ -511,3 +511,56 @@ def test_a_ball_word_is_shown_as_the_ball_while_the_question_is_open(config, mon
     out, _ = run_session(monkeypatch, capsys, Terminal("firm\n@5 start\n@60 firm\n"))
     assert "you: firm -> ball: firm" in out
     assert "you: firm -> harder" in out.split("you: firm -> ball: firm", 1)[1]
+
+
+def test_which_ball_stays_the_open_question_until_it_is_answered():
+    from voice_coach.core.state import Question
+
+    coach = Coach(QUICK, seed=7, ask_ball=True)
+    coach.handle(SessionStarted(at=0.0))
+    assert coach.open_question is Question.BALL
+    coach.handle(Heard(None, "mumble", at=2.0))  # not understood: asked again
+    assert coach.open_question is Question.BALL
+    coach.handle(Heard(None, "firm", at=4.0, ball="firm"))
+    assert coach.open_question is None
+    # With the ball known, or set in the config file, nothing is asked.
+    known = Coach(QUICK, seed=7, ball=ball_kind("soft"), ask_ball=True)
+    known.handle(SessionStarted(at=0.0))
+    assert known.open_question is None
+
+
+def test_a_voice_session_tells_the_listener_the_answers_while_which_ball_is_open():
+    from audio_models.testing import FakeSpeaker
+    from voice_coach.runtime.clock import MockClock
+    from voice_coach.runtime.speech_output import SpeechOutput
+    from voice_coach.runtime.testing import ScriptedUser, Step
+    from voice_coach.runtime.voice_session import VoiceSession
+
+    clock = MockClock(start=100.0)
+    coach = Coach(QUICK, seed=7, ask_ball=True)
+    speaker = FakeSpeaker(clock.monotonic)
+    output = SpeechOutput(clock, lambda s: None, lambda s: None, None, speaker)
+    user = ScriptedUser(clock, [])
+    answered_at: list[int] = []
+
+    def answer() -> None:
+        answered_at.append(len(user.expected))
+        user.pending.append(_utterance("two balls", clock.monotonic()))
+
+    user.steps = [
+        Step(lambda: clock.monotonic() > 110, answer),
+        Step(lambda: coach.mode == "welcome" and not coach.open_question, "start"),
+        Step(lambda: coach.mode == "spot", "stop"),
+    ]
+    VoiceSession(coach, output, user, lambda s: None, lambda s: None, clock).run()
+    balls = tuple(default_catalog().ball_answers.values())
+    assert coach.ball is not None and coach.ball.id == "two-balls"
+    # Told once when the question was asked, and once when it was answered; nothing after.
+    assert user.expected == [balls, ()]
+    assert answered_at == [1]
+
+
+def _utterance(text: str, at: float):
+    from voice_coach.runtime.listener import Utterance
+
+    return Utterance(text, 0.9, at - 0.5, at, at + 0.1)

@@ -27,6 +27,35 @@ def test_a_fault_on_every_chunk_is_reported_once_and_again_after_recovery():
     assert len(errors) == 2
 
 
+class LogsCalls:
+    """A recognizer that logs what it is asked, in order."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+
+    def accept(self, pcm: bytes) -> list[Transcript]:
+        self.calls.append(("accept",))
+        return []
+
+    def expect(self, answers) -> None:
+        self.calls.append(("expect", answers))
+
+
+def test_the_answers_expected_reach_the_recognizer_on_its_thread_before_the_next_chunk():
+    recognizer = LogsCalls()
+    listener = Listener(FakeMicrophone(), recognizer=recognizer)  # type: ignore[arg-type]
+    listener.feed(b"\0\0" * 320, start=0.0)
+    listener.expect([["firm", "hard"], ["soft"]])  # from the session's thread: only kept
+    assert recognizer.calls == [("accept",)]
+    listener.feed(b"\0\0" * 320, start=0.02)
+    listener.feed(b"\0\0" * 320, start=0.04)
+    answers = (("firm", "hard"), ("soft",))
+    assert recognizer.calls == [("accept",), ("expect", answers), ("accept",), ("accept",)]
+    listener.expect(())
+    listener.feed(b"\0\0" * 320, start=0.06)
+    assert recognizer.calls[-2:] == [("expect", ()), ("accept",)]
+
+
 class KeepsAudio:
     """A recognizer that only keeps what it is fed: the listener's echo-cancelled signal."""
 

@@ -67,3 +67,22 @@ def test_the_child_says_what_is_listening():
         assert remote.description == "PocketSphinx, its own US English model"
     finally:
         remote.close()
+
+
+def test_the_answers_expected_reach_the_recognizer_in_the_child():
+    # tiny.en writes espeak's "two balls" as "Two miles." unless told "which ball?" is open
+    # (test_whisper_recognizer.py); here the telling crosses the process boundary.
+    from audio_models.recognizers.whisper_recognizer import WhisperRecognizer
+
+    catalog = default_catalog()
+    pcm = recognizer_pcm(silence(0.5), speech("two balls"), silence(0.6))
+    remote = ProcessRecognizer(WhisperRecognizer, catalog.phrases())
+    try:
+        remote.expect(tuple(catalog.ball_answers.values()))
+        got = []
+        for i in range(0, len(pcm), 640):
+            got += remote.accept(pcm[i : i + 640])
+        got += remote.flush()
+        assert [t.text for t in got if t.final] == ["two balls"]
+    finally:
+        remote.close()

@@ -209,3 +209,62 @@ def test_a_short_text_opening_with_an_urgent_word_is_that_word_when_no_phrase_fi
     for text in ("Stop the car at the next corner.", "Please stop the hell."):
         longer = Decoded((Hypothesis(text, -0.72),), 0.1, np.zeros((1, 1, 1)), 1)
         assert urgent.choose(longer) == (text, -0.72)
+
+
+def test_an_answer_to_the_open_question_is_heard_as_that_answer(recognizer):
+    # tiny.en writes espeak's "two balls" as "Two miles."; told that "which ball?" is open,
+    # it scores the answers under the decoder and "two balls" comes back.
+    balls = tuple(default_catalog().ball_answers.values())
+    pcm = recognizer_pcm(silence(0.5), speech("two balls"), silence(0.6))
+    matcher = IntentMatcher()
+    try:
+        assert [matcher.match(r.text).ball for r in decode(recognizer, pcm)] == [None]
+        recognizer.expect(balls)
+        assert [matcher.match(r.text).ball for r in decode(recognizer, pcm)] == ["two-balls"]
+        recognizer.expect(())  # the question answered: heard as before
+        assert [matcher.match(r.text).ball for r in decode(recognizer, pcm)] == [None]
+    finally:
+        recognizer.expect(())
+
+
+def test_commands_and_chatter_are_not_taken_for_an_answer(recognizer):
+    from voice_coach.runtime.engines import urgent_phrases
+
+    catalog = default_catalog()
+    session_like = WhisperRecognizer(catalog.phrases(), urgent=urgent_phrases(catalog))
+    session_like.whisper = recognizer.whisper  # the same weights, loaded once
+    session_like.expect(tuple(catalog.ball_answers.values()))
+    matcher = IntentMatcher()
+    for said, intent in (("stop", "stop"), ("ouch", "pain"), ("a bit harder", "harder")):
+        results = decode(session_like, recognizer_pcm(silence(0.5), speech(said), silence(0.6)))
+        heard = [(matcher.match(r.text).intent, matcher.match(r.text).ball) for r in results]
+        assert heard == [(intent, None)], said
+    chatter = "my brother drives a red truck"
+    results = decode(session_like, recognizer_pcm(silence(0.5), speech(chatter), silence(0.6)))
+    assert [matcher.match(r.text).ball for r in results] == [None] * len(results)
+
+
+def test_an_answer_comes_only_when_it_beats_the_other_meanings(recognizer, monkeypatch):
+    # Scores given (free text first, then each candidate answer): an answer scoring close to a
+    # rival meaning is no answer; the free text stays.
+    from audio_models.recognizers.whisper_model import Decoded, Hypothesis
+
+    recognizer.expect((("firm", "hard"), ("soft", "foam")))
+    decoded = Decoded((Hypothesis("Form.", -0.5),), 0.1, np.zeros((1, 1, 1)), 1)
+    try:
+
+        def scores(firm: float, soft: float):
+            def score(_, texts):
+                meant = {"Firm.": firm, "Hard.": firm - 0.2}  # the soft ones score ``soft``
+                return [-0.5] + [meant.get(t, soft) for t in texts[1:]]
+
+            return score
+
+        monkeypatch.setattr(recognizer.whisper, "score", scores(-1.2, -3.0))
+        assert recognizer.choose(decoded) == ("firm", -0.5)
+        monkeypatch.setattr(recognizer.whisper, "score", scores(-1.2, -1.5))  # too close a rival
+        assert recognizer.choose(decoded)[0] == "Form."
+        monkeypatch.setattr(recognizer.whisper, "score", scores(-3.5, -6.0))  # far under the text
+        assert recognizer.choose(decoded)[0] == "Form."
+    finally:
+        recognizer.expect(())

@@ -175,6 +175,9 @@ class PocketSphinxRecognizer:
                 self._decode_ahead(frame)
         return out
 
+    def expect(self, answers: Sequence[Sequence[str]]) -> None:
+        """Ignored: the language model is built once, from the commands and the coach's lines."""
+
     def flush(self) -> list[Transcript]:
         """End of stream: finish the utterance in progress, if any."""
         tail = self._buffer + b"\0" * (self._frame_bytes - len(self._buffer))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from audio_models.types import Transcript
@@ -26,4 +27,11 @@ class Recognizer(Protocol):
 
     def flush(self) -> list[Transcript]:
         """End of stream: finish any utterance in progress and return its transcript."""
+        ...
+
+    def expect(self, answers: Sequence[Sequence[str]]) -> None:
+        """The answers to a question the caller just asked, one group of phrases per meaning,
+        its plainest wording first; () when no question is open. What is said next is likely
+        one of them: an engine that can use this hears them better, one that cannot ignores it.
+        """
         ...

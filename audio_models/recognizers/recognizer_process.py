@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -63,6 +63,10 @@ class ProcessRecognizer:
 
     def reset(self) -> None:
         self._send(("reset", None))
+
+    def expect(self, answers: Sequence[Sequence[str]]) -> None:
+        """Pass the open question's answers on; audio sent after this is heard with them."""
+        self._send(("expect", [list(group) for group in answers]))
 
     def close(self) -> None:
         """Stop the child process."""
@@ -123,6 +127,8 @@ def _serve(conn: Connection, factory: Callable[..., Recognizer], args: tuple[Any
                 conn.send(("flushed", recognizer.flush()))
             elif kind == "reset":
                 recognizer.reset()
+            elif kind == "expect":
+                recognizer.expect(value)
             elif kind == "close":
                 return
         except Exception as error:  # report, keep serving: one bad chunk must not end a session

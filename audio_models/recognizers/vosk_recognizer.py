@@ -221,6 +221,9 @@ class VoskRecognizer:
         # A partial hypothesis has no score yet; its times span the utterance so far.
         return [Transcript(partial, 0.0, self._utterance_start, self._now(), final=False)]
 
+    def expect(self, answers: Sequence[Sequence[str]]) -> None:
+        """Ignored: the grammar holds the commands only, fixed when the recognizer is made."""
+
     def flush(self) -> list[Transcript]:
         """End of stream: finish the utterance in progress, if any."""
         self._odd = b""

@@ -13,6 +13,9 @@
   decoder for the same audio, and one that the audio supports about as well as the free text
   replaces it ("Next part." becomes "next spot" when "next spot" scores within ``SNAP_MARGIN``).
   Chatter stays chatter, and the caller's matcher decides what it means.
+- After a question (``expect``), its answers are a closed set: a short reply is scored against
+  each one, and the answer the audio supports clearly better than the others replaces a free
+  text that names none ("Home." for "firm" to "which ball?"). Commands still come first.
 - Whisper writes something for any sound ("Thank you." for a breath or a fan). An utterance whose
   text the decoder itself found unlikely, or that its no-speech token calls silence, comes back
   rejected: text "", a confidence under 0.5.
@@ -69,6 +72,15 @@ LOG_PROB_SCALE = 0.25
 # TUNE half heard 84% of commands, 91% at 0.8, for the same false accepts.
 NO_SPEECH = 0.8
 NO_SPEECH_LOG_PROB = -0.7
+# Answers to an open question (``expect``): one is taken when it scores at most ANSWER_MARGIN
+# under the free text and ANSWER_GAP over every answer meaning something else; replies of up to
+# ANSWER_WORDS words are tried (a longer one is a sentence, not an answer). "Which ball?" on the
+# TUNE half of benchmarks/answers.py (espeak voices; 35.4% clean and 16.7% in pink noise heard
+# with no question known): 2.0 heard 64.6 / 39.6%, 2.5 68.8 / 43.8%, 3.0 75.0 / 50.0% but took
+# "help" for "hard" and a real "two" for two balls; no other words or commands at 2.5.
+ANSWER_MARGIN = 2.5
+ANSWER_GAP = 1.0
+ANSWER_WORDS = 4
 
 _NOT_WORD = re.compile(r"[^a-z0-9' ]+")
 
@@ -95,6 +107,14 @@ class WhisperRecognizer:
         self._urgent = {plain(p) for p in urgent} & self._phrase_set
         self._endpointer = EnergyEndpointer(ENDPOINT_WINDOW, MAX_UTTERANCE)
         self._early: tuple[Utterance, Transcript] | None = None  # decoded before it ended
+        self._answers: tuple[tuple[str, ...], ...] = ()
+
+    def expect(self, answers: Sequence[Sequence[str]]) -> None:
+        """The answers to the question just asked, one group per meaning, its plainest wording
+        first (() once no question is open). Utterances decoded from now on may be one of them."""
+        groups = (tuple(dict.fromkeys(p for p in map(plain, g) if p)) for g in answers)
+        self._answers = tuple(g for g in groups if g)
+        self._early = None  # decoded under the earlier question
 
     def reset(self) -> None:
         """Start a new stream: clock at zero, no utterance in progress."""
@@ -138,7 +158,20 @@ class WhisperRecognizer:
 
     def choose(self, decoded: Decoded) -> tuple[str, float]:
         """The text to report and its mean token log-probability: the free transcription, or a
-        phrase the audio supports about as well."""
+        phrase (an answer to the open question) the audio supports about as well."""
+        best = decoded.hypotheses[0]
+        if self._answers and self._names_answer(best.text):
+            return best.text, best.log_prob  # "Firm." must not become "firmer"
+        text, log_prob = self._command(decoded)
+        if self._answers and plain(text) not in self._phrase_set:
+            # Commands first: an "ouch" said to "Harder?" is pain, not "no".
+            answer = self._answer(decoded)
+            if answer is not None:
+                return answer
+        return text, log_prob
+
+    def _command(self, decoded: Decoded) -> tuple[str, float]:
+        """The free transcription, or a command phrase the audio supports about as well."""
         best = decoded.hypotheses[0]
         # A phrase among the hypotheses, close enough to the best, is taken as it is.
         for hypothesis in decoded.hypotheses:
@@ -175,6 +208,37 @@ class WhisperRecognizer:
             # closest phrases by letters are "stop the ...", none of which the audio supports).
             return words[0], best.log_prob
         return best.text, best.log_prob
+
+    def _answer(self, decoded: Decoded) -> tuple[str, float] | None:
+        """An answer to the open question for a short reply that names none, or None."""
+        best = decoded.hypotheses[0]
+        if not 0 < len(plain(best.text).split()) <= ANSWER_WORDS:
+            return None  # nothing, or a sentence: heard as usual
+        from rapidfuzz import fuzz, process
+
+        meaning = {a: n for n, group in enumerate(self._answers) for a in group}
+        # Each meaning's plainest wording, and the wordings closest to what was written.
+        candidates = dict.fromkeys(group[0] for group in self._answers)
+        for hypothesis in decoded.hypotheses:
+            for answer, _, _ in process.extract(
+                plain(hypothesis.text), list(meaning), scorer=fuzz.ratio, limit=CANDIDATES
+            ):
+                candidates[answer] = None
+        texts = list(candidates)
+        free, *scores = self.whisper.score(decoded, [best.text, *map(whisper_style, texts)])
+        ranked = sorted(zip(scores, texts, strict=True), reverse=True)
+        top_score, top = ranked[0]
+        rival = max((s for s, a in ranked if meaning[a] != meaning[top]), default=-math.inf)
+        if top_score >= free - ANSWER_MARGIN and top_score - rival >= ANSWER_GAP:
+            # Whether there was speech is the free text's to say; which answer it was, ours.
+            return top, best.log_prob
+        return None
+
+    def _names_answer(self, text: str) -> bool:
+        padded = f" {plain(text)} "
+        if any(f" {u} " in padded for u in self._urgent):
+            return False  # "No, stop." is for the commands' rules to read
+        return any(f" {a} " in padded for group in self._answers for a in group)
 
     @staticmethod
     def confidence(text: str, log_prob: float, no_speech: float) -> float:

@@ -41,6 +41,7 @@ from voice_coach.core.state import (
     Hold,
     Mode,
     Phase,
+    Question,
     SpotTrack,
     StretchRun,
     duration,
@@ -48,7 +49,7 @@ from voice_coach.core.state import (
     whole,
 )
 from voice_coach.core.timeline import Due, Timeline
-from voice_coach.core.transitions import NEVER_ASKED, heard
+from voice_coach.core.transitions import NEVER_ASKED, QUESTION_WINDOW, heard
 
 
 class Coach:
@@ -139,6 +140,19 @@ class Coach:
         if self._offering_skip:
             return Context.SKIP_OFFER
         return Context(self.mode.value)
+
+    @property
+    def open_question(self) -> Question | None:
+        """The question the coach has asked and not yet seen answered, if any: what the user
+        says next is likely its answer (a recognizer told so hears one better)."""
+        if self.finished:
+            return None
+        if self._asking_ball and self.mode == Mode.WELCOME:
+            return Question.BALL
+        asked = self._question is not None and self._now - self._question[1] <= QUESTION_WINDOW
+        if asked or self._offering_end or self._offering_skip:
+            return Question.YES_NO
+        return None
 
     def next_deadline(self) -> float | None:
         """The session time at which the coach next has something to do, if any."""

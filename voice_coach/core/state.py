@@ -63,6 +63,13 @@ class Context(StrEnum):
     FINISHED = "finished"
 
 
+class Question(StrEnum):
+    """The kind of answer a question the coach has asked and not yet seen answered takes."""
+
+    BALL = "ball"  # "which ball do you have?": a kind of ball
+    YES_NO = "yes_no"  # "Harder?", "shall we end here?", "skip this spot?"
+
+
 @dataclass(frozen=True)
 class Hold:
     """A running hold, as two session times: a pause shifts both, a re-timing moves the end."""

@@ -14,6 +14,9 @@ the user says them again.
 
 With a ``playback`` log (what the speaker played, by time), the coach's voice is taken out of
 the microphone signal before recognition (``audio_models.echo.pipeline``).
+
+The answers to a question the coach has just asked (``expect``) reach the recognizer from this
+thread, before the next chunk: the recognizer is only ever used by one thread.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import bisect
 import queue
 import threading
 from collections import deque
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -105,6 +108,7 @@ class Listener:
         self._samples_fed = 0
         # (sample index, monotonic time) at each chunk start: stream time -> wall time.
         self._anchors: deque[tuple[int, float]] = deque(maxlen=ANCHORS_KEPT)
+        self._expected: tuple[tuple[str, ...], ...] | None = None  # not yet passed on
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="voice-coach-listener", daemon=True)
 
@@ -122,6 +126,10 @@ class Listener:
             return self.utterances.get(timeout=timeout)
         except queue.Empty:
             return None
+
+    def expect(self, answers: Sequence[Sequence[str]]) -> None:
+        """The answers to the question just asked, for the recognizer (() when none is open)."""
+        self._expected = tuple(tuple(group) for group in answers)
 
     def echo_steps(self) -> list[tuple[float, float]]:
         """(monotonic time, offset in seconds) where the echo was found, and each step after."""
@@ -147,6 +155,9 @@ class Listener:
                 pcm = self._echo.process(pcm, start)
             elif self._gate is not None:
                 pcm = self._gate.process(pcm, start)
+            expected, self._expected = self._expected, None
+            if expected is not None:
+                self.recognizer.expect(expected)
             transcripts = self.recognizer.accept(pcm)
         except Exception as error:  # a decoder fault must not end the session
             self._report(error)

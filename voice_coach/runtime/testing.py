@@ -8,7 +8,7 @@ fakes (speaker, microphone, recognizer) are in ``audio_models.testing``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from voice_coach.runtime.clock import MockClock
@@ -39,12 +39,16 @@ class ScriptedUser:
         self.decode_delay = decode_delay
         self.pending: list[Utterance] = []
         self.said: list[Utterance] = []
+        self.expected: list[tuple[tuple[str, ...], ...]] = []  # what the session told it, in turn
 
     def start(self) -> None:
         pass
 
     def stop(self) -> None:
         pass
+
+    def expect(self, answers: Sequence[Sequence[str]]) -> None:
+        self.expected.append(tuple(tuple(group) for group in answers))
 
     def next(self, timeout: float) -> Utterance | None:
         now = self.clock.monotonic()

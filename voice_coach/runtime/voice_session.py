@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from intents.catalog import Catalog
 from intents.matcher import IntentMatcher
 from voice_coach.core.coach import Coach
 from voice_coach.core.countdown import CountdownLines
@@ -25,6 +26,7 @@ from voice_coach.core.events import (
     SpeechQueued,
     Tick,
 )
+from voice_coach.core.state import Question
 from voice_coach.runtime.clock import Clock
 from voice_coach.runtime.echo_filter import judge, unblanked
 from voice_coach.runtime.listener import Utterance
@@ -39,6 +41,20 @@ POLL = 0.25  # the loop wakes at least this often, for the watchdog
 FINAL_WORDS_WAIT = 30.0  # after the summary, wait at most this long for it to be spoken
 
 
+def answers_to(catalog: Catalog, question: Question | None) -> tuple[tuple[str, ...], ...]:
+    """What the recognizer is told to expect while ``question`` is open: the catalog's answers
+    to it, one group per meaning; () for none.
+
+    Only "which ball?" gets its answers. Yes and no are not passed on: Whisper hears real ones
+    with no question known (91% of the real TUNE half, benchmarks/answers.py), and as a closed
+    set of short words they took 8% of other real one-word clips for an answer ("up" as "yup",
+    "off" as "yes").
+    """
+    if question is Question.BALL:
+        return tuple(catalog.ball_answers.values())
+    return ()
+
+
 class Closeable(Protocol):
     def close(self) -> None: ...
 
@@ -51,6 +67,8 @@ class UtteranceSource(Protocol):
     def stop(self) -> None: ...
 
     def next(self, timeout: float) -> Utterance | None: ...
+
+    def expect(self, answers: Sequence[Sequence[str]]) -> None: ...
 
 
 @dataclass
@@ -95,10 +113,12 @@ class VoiceSession:
         self._stop_requested = False
         # The countdown's numbers, printed when due (the speaker has them scheduled already).
         self._countdown = CountdownLines()
+        self._question: Question | None = None  # the open question the listener was told of
 
     def run(self) -> None:
         """Welcome, then listen and coach until the routine ends or the user stops."""
         self._perform(self.coach.handle(SessionStarted(at=self.clock.now())))
+        self._follow_question()
         if self.listener is not None:
             self.listener.start()
         while not self.coach.finished:
@@ -142,6 +162,14 @@ class VoiceSession:
         if self.watchdog is not None:
             for change, device in self.watchdog.check(self.clock.monotonic()):
                 self._device_changed(change, device)
+        self._follow_question()
+
+    def _follow_question(self) -> None:
+        """Tell the listener what answers a question just asked takes, and when it is closed."""
+        question = self.coach.open_question
+        if question != self._question and self.listener is not None:
+            self.listener.expect(answers_to(self.matcher.catalog, question))
+        self._question = question
 
     def _next_utterance(self, timeout: float) -> Utterance | None:
         if self.listener is None:
