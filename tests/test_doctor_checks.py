@@ -90,3 +90,30 @@ def test_a_model_the_user_named_still_fails_loudly(data_dir, tmp_path):
     broken = fake_vosk_model_layout(tmp_path / "broken")
     with pytest.raises(ModelError, match="could not be loaded"):
         make_recognizer("auto", default_catalog(), str(broken), warn=pytest.fail)
+
+
+def test_doctor_says_where_the_history_is_and_how_many_sessions_it_holds(data_dir, capsys):
+    from datetime import UTC, datetime
+
+    from voice_coach.runtime.history_store import HistoryStore, default_path
+
+    path = default_path()
+    assert doctor._history() == 0
+    assert capsys.readouterr().out == f"History file: {path} (no session recorded yet)\n"
+    store = HistoryStore.open()
+    store.start_session(datetime(2026, 12, 1, tzinfo=UTC), "upper-back", None)
+    store.close()
+    assert doctor._history() == 0
+    assert capsys.readouterr().out == f"History file: {path} (1 session recorded)\n"
+
+
+def test_doctor_reports_a_damaged_history_and_leaves_it_where_it_is(data_dir, capsys):
+    from voice_coach.runtime.history_store import default_path
+
+    path = default_path()
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"not a database, " * 100)
+    assert doctor._history() == 1
+    out = capsys.readouterr().out
+    assert out.startswith(f"History file: {path} cannot be read (") and "moves it aside" in out
+    assert path.read_bytes() == b"not a database, " * 100  # looked at, not touched

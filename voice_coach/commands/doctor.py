@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print every section; exit 1 when something the default session needs is missing."""
     problems = 0
-    for check in (_devices, _voices, _recognizers, _models, _config):
+    for check in (_devices, _voices, _recognizers, _models, _config, _history):
         problems += check()
     if args.listen:
         problems += _listen()
@@ -164,6 +164,38 @@ def _config() -> int:
     for problem in problems:
         print(f"  {problem}")
     return 1 if problems else 0
+
+
+def _history() -> int:
+    """Where the session history is kept and how many sessions it holds (1 if unreadable).
+
+    Opened read-only: a session moves a damaged file aside, the doctor only looks.
+    """
+    import sqlite3
+
+    from voice_coach.runtime.history_read import read_sessions
+    from voice_coach.runtime.history_store import default_path, is_unavailable
+
+    path = default_path()
+    if not path.exists():
+        print(f"History file: {path} (no session recorded yet)")
+        return 0
+    try:
+        connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+        try:
+            count = len(read_sessions(connection))
+        finally:
+            connection.close()
+    except sqlite3.Error as error:
+        if isinstance(error, sqlite3.DatabaseError) and not is_unavailable(error):
+            print(f"History file: {path} cannot be read ({error}); the next session moves it "
+                  "aside and starts a fresh history.")  # fmt: skip
+        else:
+            print(f"History file: {path} cannot be opened ({error}); sessions are not "
+                  "recorded until it can be.")  # fmt: skip
+        return 1
+    print(f"History file: {path} ({count} session{'' if count == 1 else 's'} recorded)")
+    return 0
 
 
 def _meter(level: float) -> str:

@@ -70,7 +70,7 @@ class HistoryStore:
             try:
                 connection = _connect_checked(path)
             except sqlite3.DatabaseError as error:
-                if _is_unavailable(error):
+                if is_unavailable(error):
                     raise
                 aside = _move_aside(path)
                 note(f"the history file was damaged ({error}); it was moved to {aside} "
@@ -216,7 +216,7 @@ def _migrate(connection: sqlite3.Connection) -> None:
     connection.execute("COMMIT")
 
 
-def _is_unavailable(error: sqlite3.DatabaseError) -> bool:
+def is_unavailable(error: sqlite3.DatabaseError) -> bool:
     # Permission, missing folder, full disk or a lock held too long: the file may be fine.
     if isinstance(error, sqlite3.OperationalError):
         text = str(error).lower()
