@@ -65,6 +65,44 @@ def test_every_line_of_the_default_routine_heard_back_gives_no_intent(engine):
     assert obeyed == [], f"obeyed its own voice: {obeyed}; recognizer alone forced {forced}"
 
 
+def test_the_ball_questions_own_echo_is_no_answer_while_whisper_expects_one():
+    # While "which ball?" is open Whisper is told the answers, and the question itself names
+    # them all ("soft, firm, spiky or two balls"): heard back, it must not choose the ball.
+    from voice_coach.core.coach import Coach
+    from voice_coach.core.events import Say, SessionStarted
+    from voice_coach.core.routine import load_routine
+    from voice_coach.runtime.voice_session import answers_to
+
+    coach = Coach(load_routine("upper-back"), seed=1, ask_ball=True)
+    welcome = [a.text for a in coach.handle(SessionStarted(at=0.0)) if isinstance(a, Say)]
+    catalog = default_catalog()
+    recognizer = make_recognizer("whisper", catalog)
+    recognizer.expect(answers_to(catalog, coach.open_question))
+    listener = Listener(FakeMicrophone(), recognizer)
+    synth = Pyttsx3Synthesizer()
+    spoken: list[Playback] = []
+    clock = 0.0
+    for text in welcome:
+        clip = synth.render(text)
+        pcm = to_recognizer_pcm(clip.samples, clip.rate) + b"\0\0" * int(GAP * 16_000)
+        spoken.append(Playback(text, clock, clock + clip.duration))
+        listener.feed(pcm, start=clock)
+        clock += clip.duration + GAP
+    listener.feed(b"\0\0" * 16_000, start=clock)
+    matcher = IntentMatcher()
+    heard = []
+    while not listener.utterances.empty():
+        heard.append(listener.utterances.get())
+    assert heard, "the recognizer heard nothing at all: the test would prove nothing"
+    taken = [
+        (u.text, matcher.match(u.text).ball)
+        for u in heard
+        if judge(u.text, matcher.match(u.text).intent, u.start, u.end, spoken).accept
+        and matcher.match(u.text).ball
+    ]
+    assert taken == []
+
+
 @pytest.mark.parametrize("text", ["Five.", "Four.", "Three.", "Two.", "One."])
 def test_countdown_numbers_alone_are_not_commands(text):
     assert IntentMatcher().match(text).intent is None
