@@ -171,3 +171,11 @@ def test_yes_and_no_are_not_passed_to_the_recognizer():
     assert answers_to(catalog, Question.YES_NO) == ()
     assert answers_to(catalog, None) == ()
     assert answers_to(catalog, Question.BALL) == tuple(catalog.ball_answers.values())
+
+
+def test_start_in_a_running_spot_says_how_to_pause_or_stop(holding):
+    # Whisper writes some people's "stop" as "Start.": the reply names the way out.
+    coach, at = holding
+    reply = said(coach.handle(Heard("start", "start", at=at)))
+    assert len(reply) == 1 and "stop" in reply[0] and "pause" in reply[0]
+    assert coach.phase == "hold"  # nothing else changes
