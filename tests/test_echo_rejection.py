@@ -31,12 +31,10 @@ def every_routine_line() -> list[str]:
     return list(dict.fromkeys(line.text for line in lines))
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_every_line_of_the_default_routine_heard_back_gives_no_intent(engine):
-    lines = every_routine_line()
-    assert len(lines) > 80
+def _coach_says(lines: list[str], listener: Listener) -> list[Playback]:
+    """Each line as the coach's synthesizer says it, straight into ``listener``, a pause after
+    each, in a quiet room; then a second of silence. What was said, with its times."""
     synth = Pyttsx3Synthesizer()
-    listener = Listener(FakeMicrophone(), make_recognizer(engine, default_catalog()))
     rng = np.random.default_rng(7)
     spoken: list[Playback] = []
     clock = 0.0
@@ -50,10 +48,24 @@ def test_every_line_of_the_default_routine_heard_back_gives_no_intent(engine):
         listener.feed(np.clip(audio, -32768, 32767).astype(np.int16).tobytes(), start=clock)
         clock += clip.duration + GAP
     listener.feed(b"\0\0" * 16_000, start=clock)
-    matcher = IntentMatcher()
+    return spoken
+
+
+def _drain(listener: Listener) -> list:
     heard = []
     while not listener.utterances.empty():
         heard.append(listener.utterances.get())
+    return heard
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_every_line_of_the_default_routine_heard_back_gives_no_intent(engine):
+    lines = every_routine_line()
+    assert len(lines) > 80
+    listener = Listener(FakeMicrophone(), make_recognizer(engine, default_catalog()))
+    spoken = _coach_says(lines, listener)
+    matcher = IntentMatcher()
+    heard = _drain(listener)
     forced = [(u.text, matcher.match(u.text).intent) for u in heard if u.text]
     obeyed = [  # as the voice session acts: an urgent word inside the echo counts too
         (u.text, verdict.intent, [p.text for p in spoken if p.start < u.end and p.end > u.start])
@@ -79,20 +91,9 @@ def test_the_ball_questions_own_echo_is_no_answer_while_whisper_expects_one():
     recognizer = make_recognizer("whisper", catalog)
     recognizer.expect(answers_to(catalog, coach.open_question))
     listener = Listener(FakeMicrophone(), recognizer)
-    synth = Pyttsx3Synthesizer()
-    spoken: list[Playback] = []
-    clock = 0.0
-    for text in welcome:
-        clip = synth.render(text)
-        pcm = to_recognizer_pcm(clip.samples, clip.rate) + b"\0\0" * int(GAP * 16_000)
-        spoken.append(Playback(text, clock, clock + clip.duration))
-        listener.feed(pcm, start=clock)
-        clock += clip.duration + GAP
-    listener.feed(b"\0\0" * 16_000, start=clock)
+    spoken = _coach_says(welcome, listener)
     matcher = IntentMatcher()
-    heard = []
-    while not listener.utterances.empty():
-        heard.append(listener.utterances.get())
+    heard = _drain(listener)
     assert heard, "the recognizer heard nothing at all: the test would prove nothing"
     taken = [
         (u.text, matcher.match(u.text).ball)
