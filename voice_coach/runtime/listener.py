@@ -109,6 +109,7 @@ class Listener:
         # (sample index, monotonic time) at each chunk start: stream time -> wall time.
         self._anchors: deque[tuple[int, float]] = deque(maxlen=ANCHORS_KEPT)
         self._expected: tuple[tuple[str, ...], ...] | None = None  # not yet passed on
+        self._expected_lock = threading.Lock()  # set by the session's thread, taken by ours
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="voice-coach-listener", daemon=True)
 
@@ -129,7 +130,8 @@ class Listener:
 
     def expect(self, answers: Sequence[Sequence[str]]) -> None:
         """The answers to the question just asked, for the recognizer (() when none is open)."""
-        self._expected = tuple(tuple(group) for group in answers)
+        with self._expected_lock:
+            self._expected = tuple(tuple(group) for group in answers)
 
     def echo_steps(self) -> list[tuple[float, float]]:
         """(monotonic time, offset in seconds) where the echo was found, and each step after."""
@@ -155,7 +157,8 @@ class Listener:
                 pcm = self._echo.process(pcm, start)
             elif self._gate is not None:
                 pcm = self._gate.process(pcm, start)
-            expected, self._expected = self._expected, None
+            with self._expected_lock:
+                expected, self._expected = self._expected, None
             if expected is not None:
                 self.recognizer.expect(expected)
             transcripts = self.recognizer.accept(pcm)
