@@ -30,6 +30,7 @@ from audio_models.recognizers.protocol import Recognizer
 from intents.catalog import default_catalog
 from intents.matcher import IntentMatcher
 from voice_coach.core.state import Question
+from voice_coach.runtime.echo_filter import URGENT_INTENTS
 from voice_coach.runtime.voice_session import answers_to
 
 CONDITIONS = ("clean", "pink 10 dB")
@@ -89,7 +90,7 @@ def meaning(matcher: IntentMatcher, texts: list[str], question: Question) -> tup
     ("answer", kind) or ("none", "")."""
     for text in texts:
         match = matcher.match(text)
-        if match.intent in ("stop", "pain", "numbness"):
+        if match.intent in URGENT_INTENTS:
             return "intent", match.intent  # urgent words win over any answer
         if question is Question.BALL and match.ball:
             return "answer", match.ball
