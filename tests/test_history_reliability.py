@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import sqlite3
@@ -18,6 +19,7 @@ from voice_coach.core.coach import Coach
 from voice_coach.core.records import SpotRecord
 from voice_coach.core.routine import load_routine
 from voice_coach.runtime.history_read import read_sessions
+from voice_coach.runtime.history_store import HistoryStore, HistoryUnavailable
 from voice_coach.runtime.text_session import TextSession
 
 REPO = Path(__file__).resolve().parent.parent
@@ -81,6 +83,37 @@ def test_two_sessions_writing_at_once_keep_the_database_whole():
         for session in mine:
             assert session.finished and session.commands == 1 and len(session.stretches) == 1
             assert [s.spot_id for s in session.spots] == [f"{name}-{i}" for i in range(spots)]
+
+
+def _open_in_rounds(folder: str, rounds: int, barrier, failures) -> None:
+    # Runs in each spawned opener: every round, all of them open a new file at the same moment.
+    for round_ in range(rounds):
+        barrier.wait()
+        try:
+            HistoryStore.open(Path(folder) / str(round_) / "history.db", note=failures.put).close()
+        except HistoryUnavailable as error:
+            failures.put(str(error))
+
+
+def test_sessions_opening_a_new_history_at_once_all_get_it(tmp_path):
+    # Turning a new file to WAL is the one step SQLite will not queue for (it answers
+    # "locked" at once); eight openers at a time on a fresh file hit that in about one
+    # round in four before the store waited and looked again.
+    openers, rounds = 8, 30
+    context = multiprocessing.get_context("spawn")  # no fork of this threaded test process
+    barrier, failures = context.Barrier(openers, timeout=60), context.Queue()
+    children = [
+        context.Process(target=_open_in_rounds, args=(str(tmp_path), rounds, barrier, failures))
+        for _ in range(openers)
+    ]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join(timeout=120)
+        assert child.exitcode == 0
+    assert failures.empty(), failures.get()
+    for round_ in range(rounds):
+        assert integrity(tmp_path / str(round_) / "history.db") == "ok"
 
 
 class _Output:

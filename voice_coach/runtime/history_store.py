@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -182,7 +183,7 @@ def _connect_checked(path: Path) -> sqlite3.Connection:
     connection = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     try:
         connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        connection.execute("PRAGMA journal_mode = WAL")
+        _use_wal(connection)
         # FULL: each commit is on the disk before it returns, so a power cut loses only the spot
         # in progress (NORMAL could lose the last few commits); a session makes a few a minute.
         connection.execute("PRAGMA synchronous = FULL")
@@ -195,6 +196,31 @@ def _connect_checked(path: Path) -> sqlite3.Connection:
         connection.close()
         raise
     return connection
+
+
+def _use_wal(connection: sqlite3.Connection) -> None:
+    """Put the file in WAL mode (once per file: the mode is stored in it).
+
+    Converting needs the file to itself, and SQLite answers "locked" at once instead of
+    waiting in its busy handler (waiting could deadlock), so two sessions opening a new file
+    together would lose one history. The loser waits here and looks again: usually the other
+    has converted it by then.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    pause = 0.005
+    while True:
+        (mode,) = connection.execute("PRAGMA journal_mode").fetchone()
+        if mode == "wal":
+            return
+        try:
+            # A file system without shared memory keeps the old mode; the history still works.
+            connection.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error).lower() or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
 
 
 def _migrate(connection: sqlite3.Connection) -> None:
