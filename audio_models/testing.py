@@ -26,6 +26,8 @@ class FakeSpeaker:
         self._ids = itertools.count(1)
         self.playbacks: list[Playback] = []
         self.last_callback_at = clock()
+        self.underruns = 0
+        self.callback_error: str | None = None  # the real speaker keeps its first failure here
 
     def play(self, clip: Clip, at: float | None = None) -> Playback:
         start = self._clock() if at is None else at

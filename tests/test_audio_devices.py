@@ -106,6 +106,18 @@ def test_cancel_cuts_the_sound_at_once(devices):
     assert speaker.busy_until() < time.monotonic()
 
 
+def test_a_clip_the_speaker_cannot_mix_is_dropped_and_the_next_line_still_plays(devices):
+    speaker, microphone = devices
+    # Two channels where a Clip promises one: mixing it fails inside the stream's callback.
+    broken = Clip("broken", np.zeros((int(0.3 * TONE_RATE), 2), dtype=np.float32), TONE_RATE)
+    at = time.monotonic() + 0.3
+    speaker.play(broken, at=at)
+    speaker.play(tone(0.3), at=at + 0.4)
+    samples, times = record(microphone, 1.4)
+    assert onset(samples, times, at - 0.3) == pytest.approx(at + 0.4, abs=0.3)
+    assert speaker.callback_error is not None and speaker.callback_error.startswith("ValueError")
+
+
 def test_microphone_chunks_are_16k_with_monotonic_stamps(devices):
     _, microphone = devices
     samples, times = record(microphone, 0.6)

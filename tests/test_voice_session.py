@@ -146,6 +146,24 @@ def test_the_speakers_underruns_are_counted_in_the_session_log_when_it_closes():
     assert rig.session.log.underruns == 3
 
 
+def test_a_playback_failure_in_the_speaker_is_said_once_and_the_session_goes_on():
+    rig = Rig()
+    rig.session.devices = (rig.microphone, rig.speaker)
+    failed = Step(lambda: rig.lines("Release"), lambda: fail(rig.speaker))
+    rig.user.steps = [Step(rig.quiet, "start"), failed]
+    rig.run()
+    said = [text for _, text in rig.notes_at if "could not play" in text]
+    assert said == [
+        "the speaker could not play part of a line (ValueError: broken samples); the session "
+        "goes on and every line is still printed here. Please report this error."
+    ]
+    assert rig.coach.finished and rig.lines("7 of 7 spots")
+
+
+def fail(speaker: FakeSpeaker) -> None:
+    speaker.callback_error = "ValueError: broken samples"  # as the real speaker keeps it
+
+
 def test_lines_never_overlap_and_numbers_are_one_second_apart():
     rig = Rig()
     rig.user.steps = [Step(rig.quiet, "start")]

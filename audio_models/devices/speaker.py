@@ -70,6 +70,9 @@ class Speaker:
         self._resampled: dict[tuple[str, int, int, int], np.ndarray] = {}
         self._last_callback = time.monotonic()
         self.callback_errors = 0
+        # The first callback failure, "Type: message": the stream keeps running, so this is
+        # how a session learns that lines may have gone unheard.
+        self.callback_error: str | None = None
         self.underruns = 0  # output underflows PortAudio reported: each moves the echo path
         self.realtime: bool | None = None  # whether the callback thread runs at real-time priority
         self._stream: Stream | None = None
@@ -193,8 +196,13 @@ class Speaker:
                 # After an underrun the samples lost their place on the timeline: follow the
                 # stream's stamp rather than the sample count.
                 self._history.append(dac, out, resync=bool(status.output_underflow))
-        except Exception:  # never raise into PortAudio: that would stop the stream for good
-            self.callback_errors += 1
+        except Exception as error:  # never raise into PortAudio: that would stop the stream
+            self._failed(error)
+
+    def _failed(self, error: Exception) -> None:
+        self.callback_errors += 1
+        if self.callback_error is None:
+            self.callback_error = f"{type(error).__name__}: {error}"
 
     def _mix(self, out: np.ndarray, frames: int, dac: float, now: float) -> None:
         rate = self._rate
@@ -202,23 +210,32 @@ class Speaker:
             for item in self._clips:
                 if item.ended_at is not None:
                     continue
-                if item.cancel:
-                    self._fade_out(item, out, frames, dac)
-                    continue
-                offset = 0
-                if item.position == 0:
-                    offset = round((item.at - dac) * rate)
-                    if offset >= frames:
-                        continue  # due in a later block
-                    offset = max(0, offset)  # late (scheduled in the past): start at once
-                    item.started_at = dac + offset / rate
-                take = min(frames - offset, len(item.samples) - item.position)
-                out[offset : offset + take] += item.samples[item.position : item.position + take]
-                item.position += take
-                if item.position >= len(item.samples):
-                    item.ended_at = dac + (offset + take) / rate
+                try:
+                    if item.cancel:
+                        self._fade_out(item, out, frames, dac)
+                    else:
+                        self._add(item, out, frames, dac, rate)
+                except Exception as error:
+                    # Dropped: left in the list, a clip that cannot be mixed would fail every
+                    # block from now on and silence every line after it.
+                    item.ended_at = dac
+                    self._failed(error)
             self._clips = [c for c in self._clips if not _expired(c, now)]
         np.clip(out, -1.0, 1.0, out=out)
+
+    def _add(self, item: _Scheduled, out: np.ndarray, frames: int, dac: float, rate: int) -> None:
+        offset = 0
+        if item.position == 0:
+            offset = round((item.at - dac) * rate)
+            if offset >= frames:
+                return  # due in a later block
+            offset = max(0, offset)  # late (scheduled in the past): start at once
+            item.started_at = dac + offset / rate
+        take = min(frames - offset, len(item.samples) - item.position)
+        out[offset : offset + take] += item.samples[item.position : item.position + take]
+        item.position += take
+        if item.position >= len(item.samples):
+            item.ended_at = dac + (offset + take) / rate
 
     def _fade_out(self, item: _Scheduled, out: np.ndarray, frames: int, dac: float) -> None:
         if item.position == 0:

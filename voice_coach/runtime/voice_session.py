@@ -114,6 +114,7 @@ class VoiceSession:
         # The countdown's numbers, printed when due (the speaker has them scheduled already).
         self._countdown = CountdownLines()
         self._question: Question | None = None  # the open question the listener was told of
+        self._failures_said: set[int] = set()  # devices whose playback failure was already said
 
     def run(self) -> None:
         """Welcome, then listen and coach until the routine ends or the user stops."""
@@ -162,6 +163,7 @@ class VoiceSession:
         if self.watchdog is not None:
             for change, device in self.watchdog.check(self.clock.monotonic()):
                 self._device_changed(change, device)
+        self._say_playback_failures()
         self._follow_question()
 
     def _follow_question(self) -> None:
@@ -218,6 +220,19 @@ class VoiceSession:
         playbacks = self._perform(self.coach.handle(heard))
         if intent is not None and playbacks:
             self.log.replies.append((utterance, playbacks[0].start))
+
+    def _say_playback_failures(self) -> None:
+        # The speaker's stream survives an error in its callback (raising would stop it for
+        # good), so the error is only kept there: said once, or the user would hear gaps in
+        # the coach's lines with no word of why.
+        for device in self.devices:
+            error = getattr(device, "callback_error", None)
+            if error and id(device) not in self._failures_said:
+                self._failures_said.add(id(device))
+                self._note(
+                    f"the speaker could not play part of a line ({error}); the session goes on "
+                    "and every line is still printed here. Please report this error."
+                )
 
     def _device_changed(self, change: str, device: str) -> None:
         now = self.clock.now()
