@@ -111,7 +111,10 @@ def run(tmp_path_factory, request) -> Run:
         start_said = user.play(user_clip("start"))
         # Then "stop" while the countdown runs: between two numbers, the next one due as the
         # word ends. (Over a number it is not heard: see test_echo_rejection.py.)
-        assert wait_for(lambda: playing(session, "Four."), 90), "no countdown was heard"
+        assert wait_for(lambda: playing(session, "Four."), 90), (
+            f"no countdown was heard; heard {session.log.heard}, ignored {session.log.ignored}, "
+            f"printed {printed[-6:]}, notes {notes}"
+        )
         four = next(
             p for p in session.output.played_since(time.monotonic() - 1) if p.text == "Four."
         )
