@@ -149,7 +149,7 @@ def test_the_speakers_underruns_are_counted_in_the_session_log_when_it_closes():
 def test_a_playback_failure_in_the_speaker_is_said_once_and_the_session_goes_on():
     rig = Rig()
     rig.session.devices = (rig.microphone, rig.speaker)
-    failed = Step(lambda: rig.lines("Release"), lambda: fail(rig.speaker))
+    failed = Step(lambda: rig.lines("Release"), lambda: break_playback(rig.speaker))
     rig.user.steps = [Step(rig.quiet, "start"), failed]
     rig.run()
     said = [text for _, text in rig.notes_at if "could not play" in text]
@@ -160,7 +160,7 @@ def test_a_playback_failure_in_the_speaker_is_said_once_and_the_session_goes_on(
     assert rig.coach.finished and rig.lines("7 of 7 spots")
 
 
-def fail(speaker: FakeSpeaker) -> None:
+def break_playback(speaker: FakeSpeaker) -> None:
     speaker.callback_error = "ValueError: broken samples"  # as the real speaker keeps it
 
 

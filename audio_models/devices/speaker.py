@@ -69,7 +69,6 @@ class Speaker:
         self._ids = itertools.count(1)
         self._resampled: dict[tuple[str, int, int, int], np.ndarray] = {}
         self._last_callback = time.monotonic()
-        self.callback_errors = 0
         # The first callback failure, "Type: message": the stream keeps running, so this is
         # how a session learns that lines may have gone unheard.
         self.callback_error: str | None = None
@@ -200,12 +199,10 @@ class Speaker:
             self._failed(error)
 
     def _failed(self, error: Exception) -> None:
-        self.callback_errors += 1
         if self.callback_error is None:
             self.callback_error = f"{type(error).__name__}: {error}"
 
     def _mix(self, out: np.ndarray, frames: int, dac: float, now: float) -> None:
-        rate = self._rate
         with self._lock:
             for item in self._clips:
                 if item.ended_at is not None:
@@ -214,7 +211,7 @@ class Speaker:
                     if item.cancel:
                         self._fade_out(item, out, frames, dac)
                     else:
-                        self._add(item, out, frames, dac, rate)
+                        self._add(item, out, frames, dac)
                 except Exception as error:
                     # Dropped: left in the list, a clip that cannot be mixed would fail every
                     # block from now on and silence every line after it.
@@ -223,7 +220,8 @@ class Speaker:
             self._clips = [c for c in self._clips if not _expired(c, now)]
         np.clip(out, -1.0, 1.0, out=out)
 
-    def _add(self, item: _Scheduled, out: np.ndarray, frames: int, dac: float, rate: int) -> None:
+    def _add(self, item: _Scheduled, out: np.ndarray, frames: int, dac: float) -> None:
+        rate = self._rate
         offset = 0
         if item.position == 0:
             offset = round((item.at - dac) * rate)
