@@ -14,6 +14,7 @@ PHRASE_TABLE = {
         "I'm ready, start",
         "start the massage please",
         "begin now please",
+        "okay, start whenever you're ready",
     ],
     "harder": [
         "could you go a little bit harder on this one",
@@ -46,6 +47,7 @@ PHRASE_TABLE = {
         "I need to stretch",
         "time for a stretch please",
         "I want to stretch my arms",
+        "okay, let's have a stretch break",
     ],
     "pause": [
         "hang on a sec",
@@ -53,6 +55,8 @@ PHRASE_TABLE = {
         "hold on please",
         "pause it for a moment",
         "give me just a minute",
+        # "resume the timer" is as close letter for letter: the verb decides.
+        "freeze the countdown please",
     ],
     "resume": [
         "okay continue",
