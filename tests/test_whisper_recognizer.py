@@ -268,3 +268,55 @@ def test_an_answer_comes_only_when_it_beats_the_other_meanings(recognizer, monke
         assert recognizer.choose(decoded)[0] == "Form."
     finally:
         recognizer.expect(())
+
+
+def test_a_command_garbled_inside_a_sentence_is_rewritten_when_the_audio_agrees(recognizer):
+    # tiny.en writes this voice's "less pressure please" as "Let's press up, please.", which
+    # no phrase resembles as a whole; with "let's press up" replaced by "less pressure" the
+    # sentence scores close to the free text, so the rewrite is what comes back.
+    said = speech("less pressure please", voice="en-gb-x-rp+m3", wpm=165)
+    results = decode(recognizer, recognizer_pcm(silence(0.5), said, silence(0.6)))
+    assert [IntentMatcher().match(r.text).intent for r in results] == ["softer"]
+
+
+def test_rewrites_replace_the_words_that_resemble_a_phrase(recognizer):
+    assert "less pressure please" in recognizer._rewritten("Let's press up, please.")
+    assert "let's end it here" in recognizer._rewritten("Let's send it here.")
+    # Words both share do not make a resemblance: "softa please" is not "start please".
+    assert recognizer._rewritten("Amite softa, please.")[0] == "amite softer please"
+    assert not any("start" in r for r in recognizer._rewritten("Amite softa, please."))
+    # A single word is compared whole with every phrase elsewhere (_candidates).
+    assert recognizer._rewritten("Stuck.") == []
+
+
+def test_a_rewrite_snaps_only_when_the_audio_supports_it(recognizer, monkeypatch):
+    from audio_models.recognizers.whisper_model import Decoded, Hypothesis
+    from audio_models.recognizers.whisper_recognizer import SNAP_MARGIN
+
+    decoded = Decoded((Hypothesis("Let's send it here.", -0.6),), 0.1, np.zeros((1, 1, 1)), 1)
+
+    def scored(rewrite: float):
+        def score(_, texts):
+            return [-0.5] + [rewrite if t == "Let's end it here." else -5.0 for t in texts[1:]]
+
+        return score
+
+    monkeypatch.setattr(recognizer.whisper, "score", scored(-0.5 - SNAP_MARGIN + 0.1))
+    assert recognizer.choose(decoded)[0] == "let's end it here"
+    monkeypatch.setattr(recognizer.whisper, "score", scored(-0.5 - SNAP_MARGIN - 0.1))
+    assert recognizer.choose(decoded) == ("Let's send it here.", -0.6)
+
+
+def test_a_phrase_scored_under_the_rejection_line_leaves_the_free_text(recognizer, monkeypatch):
+    # Snapping chooses the words, not whether there were any: "Rehume please." is resume to the
+    # matcher even when "resume please" scores low enough to be rejected.
+    from audio_models.recognizers.whisper_model import Decoded, Hypothesis
+
+    decoded = Decoded((Hypothesis("Rehume please.", -1.9),), 0.1, np.zeros((1, 1, 1)), 1)
+    monkeypatch.setattr(
+        recognizer.whisper, "score", lambda _, texts: [-1.0] + [-1.5] * (len(texts) - 1)
+    )
+    text, log_prob = recognizer.choose(decoded)
+    assert (text, log_prob) == ("Rehume please.", -1.9)
+    assert recognizer.confidence(text, log_prob, 0.1) >= 0.5
+    assert IntentMatcher().match(text).intent == "resume"

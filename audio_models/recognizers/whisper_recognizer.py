@@ -12,6 +12,8 @@
   given are a guide, not a grammar: the phrases closest to its hypotheses are scored under the
   decoder for the same audio, and one that the audio supports about as well as the free text
   replaces it ("Next part." becomes "next spot" when "next spot" scores within ``SNAP_MARGIN``).
+  A sentence with a command garbled inside it is scored with those words replaced by the phrase
+  they resemble ("Let's send it here." becomes "let's end it here" when the audio agrees).
   Chatter stays chatter, and the caller's matcher decides what it means.
 - After a question (``expect``), its answers are a closed set: a short reply is scored against
   each one, and the answer the audio supports clearly better than the others replaces a free
@@ -82,6 +84,18 @@ ANSWER_MARGIN = 2.5
 ANSWER_GAP = 1.0
 ANSWER_WORDS = 4
 
+# A sentence Whisper wrote with a command inside it garbled ("Let's press up, please." for "less
+# pressure please") is also scored with those words replaced by the phrase they resemble most:
+# the SPAN_VARIANTS such rewrites whose replaced words are at least SPAN_SIMILARITY (rapidfuzz
+# ratio, the words both share left out) like the phrase, for texts of 2 to SPAN_MAX_WORDS words.
+# A rewrite then snaps like a phrase (SNAP_MARGIN). On the synthetic TUNE half it heard clean
+# 73.6 -> 75.2%, pink noise 58.5 -> 58.8%, babble 19.7% both, false accepts 0% both, for 13%
+# more decoding CPU on those sentences; the real TUNE half (single words) did not change. A
+# ratio of 60 and 4 rewrites heard 2 more of 990 for more CPU.
+SPAN_SIMILARITY = 70.0
+SPAN_VARIANTS = 3
+SPAN_MAX_WORDS = 8
+
 _NOT_WORD = re.compile(r"[^a-z0-9' ]+")
 
 
@@ -105,6 +119,11 @@ class WhisperRecognizer:
         self.phrases = list(dict.fromkeys(p for p in (plain(p) for p in phrases) if p))
         self._phrase_set = set(self.phrases)
         self._urgent = {plain(p) for p in urgent} & self._phrase_set
+        self._phrase_lengths: dict[int, list[str]] = {}  # span length -> phrases to try
+        for phrase in self.phrases:
+            length = len(phrase.split())
+            for n in range(max(1, length - 1), length + 2):
+                self._phrase_lengths.setdefault(n, []).append(phrase)
         self._endpointer = EnergyEndpointer(ENDPOINT_WINDOW, MAX_UTTERANCE)
         self._early: tuple[Utterance, Transcript] | None = None  # decoded before it ended
         self._answers: tuple[tuple[str, ...], ...] = ()
@@ -180,6 +199,7 @@ class WhisperRecognizer:
             if plain(hypothesis.text) in self._phrase_set:
                 return plain(hypothesis.text), hypothesis.log_prob
         candidates = self._candidates([h.text for h in decoded.hypotheses])
+        candidates += [r for r in self._rewritten(best.text) if r not in candidates]
         if not candidates or not math.isfinite(SNAP_MARGIN):
             return best.text, best.log_prob
         written = [best.text, *(whisper_style(c) for c in candidates)]
@@ -200,7 +220,13 @@ class WhisperRecognizer:
                 return phrase, best.log_prob
             # The phrase's log-probability on the free text's scale (generate's scores and
             # align's differ: the end-of-text token is only in the former).
-            return phrase, best.log_prob + min(0.0, phrase_score - free)
+            log_prob = best.log_prob + min(0.0, phrase_score - free)
+            if self.confidence(phrase, log_prob, decoded.no_speech) >= 0.5:
+                return phrase, log_prob
+            # Snapping decides which words, not whether there were any: a phrase scored under
+            # the line leaves the free text ("Rehume please." is resume to the matcher; "Bed."
+            # stays no command, as "that's it" rejected did).
+            return best.text, best.log_prob
         words = plain(best.text).split()
         if 0 < len(words) <= SHORT_WORDS and words[0] in self._urgent:
             # A few words opening with "stop" that match no phrase: the urgent word was written
@@ -208,6 +234,25 @@ class WhisperRecognizer:
             # closest phrases by letters are "stop the ...", none of which the audio supports).
             return words[0], best.log_prob
         return best.text, best.log_prob
+
+    def _rewritten(self, text: str) -> list[str]:
+        """``text`` with a few of its words replaced by a phrase they resemble, the closest
+        first: "let's send it here" -> "let's end it here"."""
+        words = plain(text).split()
+        if not 2 <= len(words) <= SPAN_MAX_WORDS:
+            return []
+        found: dict[str, float] = {}
+        for start in range(len(words)):
+            for end in range(start + 1, len(words) + 1):
+                if end - start == len(words):
+                    continue  # the whole text: _candidates compares it with every phrase
+                # Phrases of about as many words (one more or one fewer).
+                for phrase in self._phrase_lengths.get(end - start, ()):
+                    similarity = _core_similarity(words[start:end], phrase.split())
+                    if similarity >= SPAN_SIMILARITY:
+                        variant = " ".join([*words[:start], phrase, *words[end:]])
+                        found[variant] = max(similarity, found.get(variant, 0.0))
+        return sorted(found, key=found.__getitem__, reverse=True)[:SPAN_VARIANTS]
 
     def _answer(self, decoded: Decoded) -> tuple[str, float] | None:
         """An answer to the open question for a short reply that names none, or None."""
@@ -290,6 +335,19 @@ class WhisperRecognizer:
 def plain(text: str) -> str:
     """Lower-case words without punctuation, apostrophes kept: how phrases are compared."""
     return " ".join(_NOT_WORD.sub(" ", text.lower()).split())
+
+
+def _core_similarity(span: list[str], phrase: list[str]) -> float:
+    """Letter similarity of the words that differ (the shared first and last words left out)."""
+    from rapidfuzz import fuzz
+
+    while span and phrase and span[0] == phrase[0]:
+        span, phrase = span[1:], phrase[1:]
+    while span and phrase and span[-1] == phrase[-1]:
+        span, phrase = span[:-1], phrase[:-1]
+    if not span or not phrase:
+        return 0.0
+    return fuzz.ratio(" ".join(span), " ".join(phrase))
 
 
 def _first_word(text: str) -> str:
