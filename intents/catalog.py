@@ -26,6 +26,9 @@ class Intent:
     description: str
     phrases: tuple[str, ...]
     anywhere: bool = False  # recognised anywhere in an utterance, and outranks the rest
+    # What the coach calls the command when it lists or asks ("Say next spot"): one of its
+    # phrases, so that every recognizer hears it said back.
+    spoken: str = ""
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,10 @@ class Catalog:
     def names(self) -> list[str]:
         """Intent names in catalog order."""
         return [intent.name for intent in self.intents]
+
+    def spoken_names(self) -> dict[str, str]:
+        """Each intent's name as the coach says it ("next_spot": "next spot")."""
+        return {intent.name: intent.spoken for intent in self.intents}
 
     def phrases(self) -> list[str]:
         """Every phrase of every intent, lower case, no punctuation but apostrophes; no repeats.
@@ -130,12 +137,18 @@ def _parse(data: dict, source: str) -> Catalog:
                     phrases[sentence] = None
             except TemplateError as error:
                 raise CatalogError(f"{source}: intent {name!r}: {error}") from error
+        spoken = body.get("spoken", next(iter(phrases)))
+        if spoken not in phrases:
+            raise CatalogError(
+                f"{source}: intent {name!r}: spoken = {spoken!r} is not one of its phrases"
+            )
         intents.append(
             Intent(
                 name=name,
                 description=str(body.get("description", "")),
                 phrases=tuple(phrases),
                 anywhere=bool(body.get("anywhere", False)),
+                spoken=spoken,
             )
         )
     if not intents:

@@ -120,6 +120,7 @@ def test_every_intent_is_handled_in_every_state(intent):
     for prelude in ([], ["start"], ["start", "pause"], ["start", "pain"], ["start", "stretch"]):
         coach = Coach(ROUTINE, seed=2)
         coach.handle(SessionStarted(at=0.0))
+        coach.handle(Heard("start", "start", 1.0))  # on a spot: next spot is one of them
         t = 0.0
         for said in prelude:
             t += 1
@@ -442,6 +443,7 @@ def test_interrupted_ends_the_session_as_stop_does():
     stopped, interrupted = Coach(ROUTINE, seed=4), Coach(ROUTINE, seed=4)
     for coach in (stopped, interrupted):
         coach.handle(SessionStarted(at=0.0))
+        coach.handle(Heard("start", "start", 1.0))  # on a spot: next spot is one of them
         hear(coach, "start", 1.0)
     by_voice = hear(stopped, "stop", 20.0)
     # The same, but for the record of a command heard: Ctrl-C was not heard.
@@ -449,3 +451,18 @@ def test_interrupted_ends_the_session_as_stop_does():
     assert heard_stop in by_voice
     assert interrupted.handle(Interrupted(at=20.0)) == [a for a in by_voice if a != heard_stop]
     assert interrupted.finished
+
+
+def test_help_names_the_commands_as_the_coach_was_told_to_say_them():
+    from intents.catalog import default_catalog
+
+    def helped(coach: Coach) -> str:
+        coach.handle(SessionStarted(at=0.0))
+        coach.handle(Heard("start", "start", 1.0))  # on a spot: next spot is one of them
+        return " ".join(
+            a.text for a in coach.handle(Heard("help", "help", 2.0)) if isinstance(a, Say)
+        )
+
+    assert "next spot" in helped(Coach(ROUTINE))  # the catalog's spoken names by default
+    names = {**default_catalog().spoken_names(), "stretch": "stretch break"}
+    assert "stretch break" in helped(Coach(ROUTINE, command_names=names))

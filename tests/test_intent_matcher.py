@@ -288,3 +288,24 @@ def test_digits_are_the_words_they_stand_for(text, expected):
 def test_whisper_style_digits_match_like_words():
     assert MATCHER.match("Hold on 1 second.").intent == MATCHER.match("hold on one second").intent
     assert MATCHER.match("15.").intent is None
+
+
+def test_the_names_the_coach_says_are_heard_as_their_commands():
+    # "Say next spot": what the coach calls a command is one of its phrases, so the user can
+    # say it back to every recognizer, and the matcher takes it for that command.
+    names = default_catalog().spoken_names()
+    assert names["next_spot"] == "next spot" and names["stop"] == "stop"
+    assert set(names) == set(default_catalog().names())
+    for intent, name in names.items():
+        assert MATCHER.match(name).intent == intent, name
+
+
+def test_a_spoken_name_must_be_one_of_the_intents_phrases(tmp_path):
+    from intents.catalog import CatalogError, load_catalog
+
+    path = tmp_path / "catalog.toml"
+    path.write_text('[intents.next_spot]\ntemplates = ["next", "next spot"]\n')
+    assert load_catalog(path).spoken_names() == {"next_spot": "next"}  # the first by default
+    path.write_text('[intents.next_spot]\nspoken = "next place"\ntemplates = ["next spot"]\n')
+    with pytest.raises(CatalogError, match="'next place' is not one of its phrases"):
+        load_catalog(path)

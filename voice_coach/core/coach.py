@@ -8,6 +8,9 @@ through the routine that those answers set going.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from intents.catalog import default_catalog
 from voice_coach.core.balls import Ball, default_balls
 from voice_coach.core.events import (
     Action,
@@ -63,10 +66,13 @@ class Coach:
         past: Past | None = None,
         ball: Ball | None = None,
         ask_ball: bool = False,
+        command_names: Mapping[str, str] | None = None,
     ):
         """``ball`` is the user's kind of ball, if known; ``ask_ball`` asks which it is at the
-        welcome (the runtime sets it when none is configured)."""
+        welcome (the runtime sets it when none is configured); ``command_names`` are the
+        commands as the coach says them (by default the intent catalog's ``spoken`` names)."""
         self.routine = routine
+        self.command_names = dict(command_names or default_catalog().spoken_names())
         self.lines = lines or Lines(seed)
         self.past = past or Past()
         self.mode = Mode.WELCOME

@@ -34,17 +34,6 @@ if TYPE_CHECKING:
 
 Answer = Callable[["Coach", float], None]
 
-SPOKEN_COMMANDS = {
-    "start": "start",
-    "harder": "harder",
-    "softer": "softer",
-    "next_spot": "next spot",
-    "stretch": "stretch",
-    "pause": "pause",
-    "resume": "resume",
-    "repeat": "repeat",
-    "stop": "stop",
-}
 HELP_BY_MODE: dict[Context, tuple[str, ...]] = {
     Context.WELCOME: ("start", "harder", "softer", "stretch", "stop"),
     Context.SPOT: ("harder", "softer", "pause", "next_spot", "stretch", "repeat", "stop"),
@@ -125,7 +114,7 @@ def _ask(coach: Coach, near: tuple[str, ...], at: float) -> bool:
         return False
     coach._question = (options, at)
     coach._record(ExchangeRecord(Exchange.QUESTION, options[0], at))
-    names = [SPOKEN_COMMANDS[i] for i in options]
+    names = [coach.command_names[i] for i in options]
     if len(names) == 1:
         coach._reply("ask_one", at, command=names[0].capitalize())
     else:
@@ -383,7 +372,7 @@ def repeat(coach: Coach, at: float) -> None:
 
 def help_(coach: Coach, at: float) -> None:
     names = [
-        SPOKEN_COMMANDS[i] for i in HELP_BY_MODE.get(coach.context, HELP_BY_MODE[Context.SPOT])
+        coach.command_names[i] for i in HELP_BY_MODE.get(coach.context, HELP_BY_MODE[Context.SPOT])
     ]
     commands = ", ".join(names[:-1]) + f", or {names[-1]}"
     coach._reply("help", at, commands=commands)
