@@ -205,6 +205,15 @@ def test_a_short_text_opening_with_an_urgent_word_is_that_word_when_no_phrase_fi
         recognizer.whisper, "score", lambda _, texts: [-0.65] + [-3.3] * (len(texts) - 1)
     )
     assert urgent.choose(decoded) == ("stop", -0.72)
+    # Nor rewritten: "Stop the help." (the closest phrase to "hell") scored best of all in a
+    # barge-in run, and "stop the help" is no stop to the matcher.
+    monkeypatch.setattr(
+        recognizer.whisper,
+        "score",
+        lambda _, texts: [-0.65] + [-0.6 if t == "Stop the help." else -3.3 for t in texts[1:]],
+    )
+    assert "stop the help" in urgent._rewritten("Stop the hell.")
+    assert urgent.choose(decoded) == ("stop", -0.72)
     # Not for a longer sentence, nor one that does not open with the word.
     for text in ("Stop the car at the next corner.", "Please stop the hell."):
         longer = Decoded((Hypothesis(text, -0.72),), 0.1, np.zeros((1, 1, 1)), 1)

@@ -199,7 +199,11 @@ class WhisperRecognizer:
             if plain(hypothesis.text) in self._phrase_set:
                 return plain(hypothesis.text), hypothesis.log_prob
         candidates = self._candidates([h.text for h in decoded.hypotheses])
-        candidates += [r for r in self._rewritten(best.text) if r not in candidates]
+        words = plain(best.text).split()
+        if not (len(words) <= SHORT_WORDS and words and words[0] in self._urgent):
+            # (Not in "Stop the hell.": the urgent rules below read that; rewritten as "stop the
+            # help", it scored best and was no stop.)
+            candidates += [r for r in self._rewritten(best.text) if r not in candidates]
         if not candidates or not math.isfinite(SNAP_MARGIN):
             return best.text, best.log_prob
         written = [best.text, *(whisper_style(c) for c in candidates)]
@@ -227,7 +231,6 @@ class WhisperRecognizer:
             # the line leaves the free text ("Rehume please." is resume to the matcher; "Bed."
             # stays no command, as "that's it" rejected did).
             return best.text, best.log_prob
-        words = plain(best.text).split()
         if 0 < len(words) <= SHORT_WORDS and words[0] in self._urgent:
             # A few words opening with "stop" that match no phrase: the urgent word was written
             # down and the rest lost in the coach's voice ("Stop the hell." for "stop now", whose
