@@ -329,3 +329,23 @@ def test_a_phrase_scored_under_the_rejection_line_leaves_the_free_text(recognize
     assert (text, log_prob) == ("Rehume please.", -1.9)
     assert recognizer.confidence(text, log_prob, 0.1) >= 0.5
     assert IntentMatcher().match(text).intent == "resume"
+
+
+def test_a_command_scored_under_the_line_is_no_answer_either(recognizer, monkeypatch):
+    # "Stap." resembles stop closely enough to be scored, too little to be accepted: the free
+    # text comes back, and it is not then read as an answer to "which ball?" (a real speaker's
+    # breath, written "You.", was taken for "sock" that way).
+    from audio_models.recognizers.whisper_model import Decoded, Hypothesis
+
+    scores = {"Stop.": -1.6, "Two balls.": -0.9}
+    monkeypatch.setattr(
+        recognizer.whisper,
+        "score",
+        lambda _, texts: [-1.0] + [scores.get(t, -5.0) for t in texts[1:]],
+    )
+    decoded = Decoded((Hypothesis("Stap.", -1.6),), 0.1, np.zeros((1, 1, 1)), 1)
+    recognizer.expect(tuple(default_catalog().ball_answers.values()))
+    try:
+        assert recognizer.choose(decoded) == ("Stap.", -1.6)
+    finally:
+        recognizer.expect(())

@@ -181,23 +181,24 @@ class WhisperRecognizer:
         best = decoded.hypotheses[0]
         if self._answers and self._names_answer(best.text):
             return best.text, best.log_prob  # "Firm." must not become "firmer"
-        text, log_prob = self._command(decoded)
-        if self._answers and plain(text) not in self._phrase_set:
+        text, log_prob, command = self._command(decoded)
+        if self._answers and not command:
             # Commands first: an "ouch" said to "Harder?" is pain, not "no".
             answer = self._answer(decoded)
             if answer is not None:
                 return answer
         return text, log_prob
 
-    def _command(self, decoded: Decoded) -> tuple[str, float]:
-        """The free transcription, or a command phrase the audio supports about as well."""
+    def _command(self, decoded: Decoded) -> tuple[str, float, bool]:
+        """The free transcription, or a command phrase the audio supports about as well; and
+        whether a phrase fits the audio (then it is no answer, even when under the line)."""
         best = decoded.hypotheses[0]
         # A phrase among the hypotheses, close enough to the best, is taken as it is.
         for hypothesis in decoded.hypotheses:
             if hypothesis.log_prob < best.log_prob - SNAP_MARGIN:
                 break
             if plain(hypothesis.text) in self._phrase_set:
-                return plain(hypothesis.text), hypothesis.log_prob
+                return plain(hypothesis.text), hypothesis.log_prob, True
         candidates = self._candidates([h.text for h in decoded.hypotheses])
         words = plain(best.text).split()
         if not (len(words) <= SHORT_WORDS and words and words[0] in self._urgent):
@@ -205,7 +206,7 @@ class WhisperRecognizer:
             # help", it scored best and was no stop.)
             candidates += [r for r in self._rewritten(best.text) if r not in candidates]
         if not candidates or not math.isfinite(SNAP_MARGIN):
-            return best.text, best.log_prob
+            return best.text, best.log_prob, False
         written = [best.text, *(whisper_style(c) for c in candidates)]
         free, *scores = self.whisper.score(decoded, written)
         supported = [
@@ -221,22 +222,23 @@ class WhisperRecognizer:
                 # "stop now" at -2.2, under the line, and a real "stop now" over the coach was
                 # dropped. (A phrase only like the text, "that's it" for "Bed.", keeps the
                 # penalty: without it real non-commands were accepted 3.1% of the time, not 1%.)
-                return phrase, best.log_prob
+                return phrase, best.log_prob, True
             # The phrase's log-probability on the free text's scale (generate's scores and
             # align's differ: the end-of-text token is only in the former).
             log_prob = best.log_prob + min(0.0, phrase_score - free)
             if self.confidence(phrase, log_prob, decoded.no_speech) >= 0.5:
-                return phrase, log_prob
+                return phrase, log_prob, True
             # Snapping decides which words, not whether there were any: a phrase scored under
             # the line leaves the free text ("Rehume please." is resume to the matcher; "Bed."
-            # stays no command, as "that's it" rejected did).
-            return best.text, best.log_prob
+            # stays no command, as "that's it" rejected did). It is still no answer: the "You."
+            # a real speaker breathed before "set a timer" was "sock" to "which ball?".
+            return best.text, best.log_prob, True
         if 0 < len(words) <= SHORT_WORDS and words[0] in self._urgent:
             # A few words opening with "stop" that match no phrase: the urgent word was written
             # down and the rest lost in the coach's voice ("Stop the hell." for "stop now", whose
             # closest phrases by letters are "stop the ...", none of which the audio supports).
-            return words[0], best.log_prob
-        return best.text, best.log_prob
+            return words[0], best.log_prob, True
+        return best.text, best.log_prob, False
 
     def _rewritten(self, text: str) -> list[str]:
         """``text`` with a few of its words replaced by a phrase they resemble, the closest
