@@ -201,8 +201,9 @@ class WhisperRecognizer:
                 return plain(hypothesis.text), hypothesis.log_prob, True
         candidates = self._candidates([h.text for h in decoded.hypotheses])
         words = plain(best.text).split()
-        if not (len(words) <= SHORT_WORDS and words and words[0] in self._urgent):
-            # (Not in "Stop the hell.": the urgent rules below read that; rewritten as "stop the
+        opens_urgent = 0 < len(words) <= SHORT_WORDS and words[0] in self._urgent
+        if not opens_urgent:
+            # (Not "Stop the hell.": the urgent rules below read that; rewritten as "stop the
             # help", it scored best and was no stop.)
             candidates += [r for r in self._rewritten(best.text) if r not in candidates]
         if not candidates or not math.isfinite(SNAP_MARGIN):
@@ -233,7 +234,7 @@ class WhisperRecognizer:
             # stays no command, as "that's it" rejected did). It is still no answer: the "You."
             # a real speaker breathed before "set a timer" was "sock" to "which ball?".
             return best.text, best.log_prob, True
-        if 0 < len(words) <= SHORT_WORDS and words[0] in self._urgent:
+        if opens_urgent:
             # A few words opening with "stop" that match no phrase: the urgent word was written
             # down and the rest lost in the coach's voice ("Stop the hell." for "stop now", whose
             # closest phrases by letters are "stop the ...", none of which the audio supports).
