@@ -40,6 +40,7 @@ from voice_coach.core.state import (
     SKIP_OFFER_REMINDER_AFTER,
     SPOT_PHASES,
     WELCOME_REMINDER_AFTER,
+    AskedQuestion,
     Context,
     Hold,
     Mode,
@@ -107,8 +108,8 @@ class Coach:
         # clock, the welcome and the first spot), and "repeat" replayed all of it.
         self._instruction_open = False
         self._last_reprompt = -REPROMPT_INTERVAL
-        # The commands the coach asked about when unsure ("Softer or next spot?"), and when.
-        self._question: tuple[tuple[str, ...], float] | None = None
+        # What the coach asked about when unsure ("Softer or next spot?").
+        self._question: AskedQuestion | None = None
         # What the history keeps: the spot and the stretch under way, and the records made.
         self._track: SpotTrack | None = None
         self._stretch_run: StretchRun | None = None
@@ -155,7 +156,7 @@ class Coach:
             return None
         if self._asking_ball and self.mode == Mode.WELCOME:
             return Question.BALL
-        asked = self._question is not None and self._now - self._question[1] <= QUESTION_WINDOW
+        asked = self._question is not None and self._now - self._question.at <= QUESTION_WINDOW
         if asked or self._offering_end or self._offering_skip:
             return Question.YES_NO
         return None

@@ -42,6 +42,8 @@ class Phase(StrEnum):
 
 
 SPOT_PHASES = (Phase.PLACEMENT, Phase.ROLLING, Phase.FIND, Phase.HOLD, Phase.RELEASE)
+# The phases with the user's weight on the ball: a stop missed there costs the most.
+PRESSING_PHASES = frozenset({Phase.ROLLING, Phase.FIND, Phase.HOLD})
 
 
 class Context(StrEnum):
@@ -68,6 +70,19 @@ class Question(StrEnum):
 
     BALL = "ball"  # "which ball do you have?": a kind of ball
     YES_NO = "yes_no"  # "Harder?", "shall we end here?", "skip this spot?"
+
+
+@dataclass(frozen=True)
+class AskedQuestion:
+    """A yes-or-no question the coach asked when unsure what it heard, and when.
+
+    "Yes" means its one option (with two, "Softer or next spot?", it means neither and is asked
+    again); "no" means ``if_no``, or, when that is None, that the user wants neither.
+    """
+
+    options: tuple[str, ...]
+    at: float
+    if_no: str | None = None
 
 
 @dataclass(frozen=True)
