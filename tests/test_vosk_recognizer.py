@@ -315,6 +315,70 @@ def test_flush_of_silence_gives_nothing_and_reset_restarts_the_clock_with_fake_v
     assert out == [Transcript("a bit", 0.0, 0.0, 1.0, final=False)]
 
 
+def word_result(word: str, start: float, end: float) -> str:
+    """Result() for one word, its times on the Kaldi recognizer's own clock."""
+    found = [{"conf": 0.9, "end": end, "start": start, "word": word}]
+    return json.dumps({"result": found, "text": word})
+
+
+def engine_with_scripts(*scripts, vocabulary=frozenset({"stop", "firm", "ball", "soft", "[unk]"})):
+    """A recognizer whose n-th Kaldi recognizer made plays the n-th script."""
+    made: list[FakeKaldiRecognizer] = []
+    queue = list(scripts)
+
+    def new_recognizer(grammar: str) -> FakeKaldiRecognizer:
+        made.append(FakeKaldiRecognizer(grammar, queue.pop(0) if queue else []))
+        return made[-1]
+
+    recognizer = VoskRecognizer.with_engine(["stop"], vocabulary.__contains__, new_recognizer)
+    return recognizer, made
+
+
+BALL_ANSWERS = (("firm", "firm ball", "lacrosse"), ("soft", "tennis"))
+
+
+def test_a_questions_answers_join_the_grammar_until_it_closes_with_fake_vosk_recognizer():
+    recognizer, made = engine_with_scripts()
+    recognizer.expect(BALL_ANSWERS)
+    # Words the model lacks ("lacrosse", "tennis") are left out, as for commands.
+    assert made[-1].grammar == ["stop", "firm", "firm ball", "soft", "[unk]"]
+    recognizer.expect(BALL_ANSWERS)
+    assert len(made) == 2  # the same answers again: the recognizer is kept
+    recognizer.expect(())
+    assert made[-1].grammar == ["stop", "[unk]"] and len(made) == 3
+    assert recognizer.dropped == []  # the answers it cannot hear are no missing command
+
+
+def test_an_answer_begun_before_the_question_arrived_is_heard_with_fake_vosk_recognizer():
+    # The first Kaldi recognizer ends an utterance at 1 s; the user starts answering at 1.2 s,
+    # before the answers arrive at 1.5 s; the second recognizer, fed the audio from 1 s again,
+    # hears "firm" 0.3-0.7 s into what it was given: 1.3-1.7 s into the stream.
+    first = [(SECOND, "result", word_result("stop", 0.4, 0.8))]
+    second = [(SECOND, "result", word_result("firm", 0.3, 0.7))]
+    recognizer, made = engine_with_scripts(first, second)
+    pcm = bytes(range(256)) * (3 * SECOND // 256)
+    out = [t for i in range(0, SECOND * 3 // 2, 3200) for t in recognizer.accept(pcm[i : i + 3200])]
+    assert [(t.text, t.start, t.end) for t in out] == [("stop", 0.4, 0.8)]
+    recognizer.expect(BALL_ANSWERS)
+    assert b"".join(made[1].chunks) == pcm[SECOND : SECOND * 3 // 2]  # the answer's start
+    out = recognizer.accept(pcm[SECOND * 3 // 2 : SECOND * 5 // 2])
+    assert [(t.text, t.final) for t in out] == [("firm", True)]
+    assert (out[0].start, out[0].end) == pytest.approx((1.3, 1.7))
+    # The next utterance's times go on from that endpoint, on the stream's clock.
+    assert recognizer.flush() == []
+    assert recognizer._now() == pytest.approx(2.5)
+
+
+def test_what_the_replayed_audio_yields_comes_out_next_with_fake_vosk_recognizer():
+    # The whole answer was said before the answers arrived: the replay alone ends it.
+    second = [(SECOND // 2, "result", word_result("soft", 0.1, 0.4))]
+    recognizer, _ = engine_with_scripts([], second)
+    assert recognizer.accept(b"\0" * SECOND) == []
+    recognizer.expect(BALL_ANSWERS)
+    assert [t.text for t in recognizer.accept(b"")] == ["soft"]
+    assert recognizer.accept(b"\0" * 2) == []
+
+
 def test_decoding_failure_is_engine_unavailable_with_fake_vosk_recognizer():
     recognizer, made = fake_engine([])
 
@@ -401,3 +465,20 @@ def test_real_vosk_model_decodes_command():
     noise = np.random.default_rng(1).normal(0, 6000, 13_000).astype(np.int16)
     finals = [t for t in feed(recognizer, recognizer_pcm(silence(0.5), noise), 3200) if t.final]
     assert all(matcher.match(t.text).intent is None for t in finals)
+
+
+def test_real_vosk_model_hears_a_ball_answer_while_asked():
+    from audio_models.models.store import ModelStore
+
+    path = ModelStore().find_vosk_model()
+    if path is None:
+        pytest.skip(
+            "no Vosk model installed: run `voice-coach models install "
+            "vosk-model-small-en-us-0.15` to run this test"
+        )
+    catalog = default_catalog()
+    recognizer = VoskRecognizer(path, catalog.phrases())
+    recognizer.expect(tuple(catalog.ball_answers.values()))
+    pcm = recognizer_pcm(silence(0.5), speech("a tennis ball"), silence(0.8))
+    finals = [t for t in feed(recognizer, pcm, 3200) if t.final and t.text]
+    assert [IntentMatcher().match(t.text).ball for t in finals] == ["soft"]

@@ -19,6 +19,7 @@ import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -37,6 +38,9 @@ INSTALL_HINT = (
     "install one with `voice-coach models install vosk-model-small-en-us-0.15` "
     "or pass `--model PATH` to an unpacked Vosk model folder"
 )
+# Audio since the last endpoint that a grammar change feeds to the new recognizer again: an
+# answer under way when the question's answers arrive. Kaldi ends an utterance well before this.
+MAX_REPLAY_BYTES = 2 * SAMPLE_RATE * 20
 # "ERROR (VoskAPI:Model():model.cc:122) message": severity, then (library:function():file:line).
 _KALDI_PREFIX = re.compile(r"^[A-Z_]+(?:\[\d+\])? \(\S*?:\d+\) ?")
 
@@ -182,6 +186,7 @@ class VoskRecognizer:
         self.sample_rate = sample_rate
         # Without [unk] (some models lack it) every sound is forced onto a phrase.
         self.rejects_unknown = bool(known(UNKNOWN))
+        self._known = known
         self._grammar = grammar_json(self.phrases, self.rejects_unknown)
         self._new_recognizer = new_recognizer
         self.reset()
@@ -190,10 +195,13 @@ class VoskRecognizer:
         """Start a new stream (a new file): clock at zero, no utterance in progress."""
         # Vosk's own Reset() keeps its clock running; a fresh recognizer restarts it.
         self._recognizer = self._new_recognizer(self._grammar)
+        self._origin = 0  # the stream's sample at which the Kaldi recognizer's clock reads zero
         self._samples = 0
         self._odd = b""
         self._utterance_start = 0.0
         self._partial = ""
+        self._since_endpoint = bytearray()
+        self._replayed: list[Transcript] = []
 
     def accept(self, pcm: bytes) -> list[Transcript]:
         """Feed 16 kHz mono s16le audio of any length; return utterances ended and new partials."""
@@ -201,9 +209,43 @@ class VoskRecognizer:
         # Vosk would drop a trailing odd byte and shift every later sample by half a sample.
         cut = len(data) - len(data) % 2
         data, self._odd = data[:cut], data[cut:]
-        if not data:
-            return []
+        out, self._replayed = self._replayed, []
+        return out + self._decode(data) if data else out
+
+    def expect(self, answers: Sequence[Sequence[str]]) -> None:
+        """Hear the answers to the question just asked as well as the commands (() once no
+        question is open).
+
+        A Kaldi grammar is fixed when its recognizer is made, so a new one is made with the
+        answers in it, and the audio since the last endpoint (the start of an answer the user
+        may already be giving) is fed to it again; what that yields comes out of the next
+        ``accept``.
+        """
+        wanted = [phrase for group in answers for phrase in group]
+        heard, _ = build_grammar([*self.phrases, *wanted], self._known)
+        grammar = grammar_json(heard, self.rejects_unknown)
+        if grammar == self._grammar:
+            return
+        self._grammar = grammar
+        self._recognizer = self._new_recognizer(grammar)
+        replay = bytes(self._since_endpoint)
+        self._origin = self._samples - len(replay) // 2
+        self._samples = self._origin
+        self._since_endpoint = bytearray()
+        self._partial = ""
+        self._replayed += self._decode(replay) if replay else []
+
+    def flush(self) -> list[Transcript]:
+        """End of stream: finish the utterance in progress, if any."""
+        self._odd = b""
+        out, self._replayed = self._replayed, []
+        return out + self._final(self._recognizer.FinalResult())
+
+    def _decode(self, data: bytes) -> list[Transcript]:
         self._samples += len(data) // 2
+        self._since_endpoint += data
+        if len(self._since_endpoint) > MAX_REPLAY_BYTES:  # an endpoint is overdue: keep the end
+            del self._since_endpoint[: len(self._since_endpoint) - MAX_REPLAY_BYTES]
         try:
             ended = self._recognizer.AcceptWaveform(data)
         except Exception as error:  # "Failed to process waveform"
@@ -221,20 +263,17 @@ class VoskRecognizer:
         # A partial hypothesis has no score yet; its times span the utterance so far.
         return [Transcript(partial, 0.0, self._utterance_start, self._now(), final=False)]
 
-    def expect(self, answers: Sequence[Sequence[str]]) -> None:
-        """Ignored: the grammar holds the commands only, fixed when the recognizer is made."""
-
-    def flush(self) -> list[Transcript]:
-        """End of stream: finish the utterance in progress, if any."""
-        self._odd = b""
-        return self._final(self._recognizer.FinalResult())
-
     def _final(self, raw: str) -> list[Transcript]:
         now = self._now()
-        transcript = parse_result(raw, self._utterance_start, now)
+        # Vosk's word times count from its recognizer's first sample, not the stream's.
+        origin = self._origin / self.sample_rate
+        transcript = parse_result(raw, self._utterance_start - origin, now - origin)
         self._utterance_start = now
         self._partial = ""
-        return [transcript] if transcript is not None else []
+        self._since_endpoint = bytearray()
+        if transcript is None:
+            return []
+        return [replace(transcript, start=transcript.start + origin, end=transcript.end + origin)]
 
     def _now(self) -> float:
         return self._samples / self.sample_rate
