@@ -444,7 +444,9 @@ def test_real_vosk_on_a_corrupt_model_gives_kaldis_reason(tmp_path, capfd):
 # ---------------------------------------------------------------------- a real model
 
 
-def test_real_vosk_model_decodes_command():
+@pytest.fixture
+def installed_vosk_model():
+    """The folder of an installed Vosk model; the test is skipped without one."""
     from audio_models.models.store import ModelStore
 
     path = ModelStore().find_vosk_model()
@@ -453,7 +455,11 @@ def test_real_vosk_model_decodes_command():
             "no Vosk model installed: run `voice-coach models install "
             "vosk-model-small-en-us-0.15` to run this test"
         )
-    recognizer = VoskRecognizer(path, default_catalog().phrases())
+    return path
+
+
+def test_real_vosk_model_decodes_command(installed_vosk_model):
+    recognizer = VoskRecognizer(installed_vosk_model, default_catalog().phrases())
     matcher = IntentMatcher()
     for text, intent in [("a bit harder", "harder"), ("stop", "stop"), ("ouch", "pain")]:
         recognizer.reset()
@@ -467,17 +473,9 @@ def test_real_vosk_model_decodes_command():
     assert all(matcher.match(t.text).intent is None for t in finals)
 
 
-def test_real_vosk_model_hears_a_ball_answer_while_asked():
-    from audio_models.models.store import ModelStore
-
-    path = ModelStore().find_vosk_model()
-    if path is None:
-        pytest.skip(
-            "no Vosk model installed: run `voice-coach models install "
-            "vosk-model-small-en-us-0.15` to run this test"
-        )
+def test_real_vosk_model_hears_a_ball_answer_while_asked(installed_vosk_model):
     catalog = default_catalog()
-    recognizer = VoskRecognizer(path, catalog.phrases())
+    recognizer = VoskRecognizer(installed_vosk_model, catalog.phrases())
     recognizer.expect(tuple(catalog.ball_answers.values()))
     pcm = recognizer_pcm(silence(0.5), speech("a tennis ball"), silence(0.8))
     finals = [t for t in feed(recognizer, pcm, 3200) if t.final and t.text]
