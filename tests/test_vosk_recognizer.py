@@ -379,6 +379,25 @@ def test_what_the_replayed_audio_yields_comes_out_next_with_fake_vosk_recognizer
     assert recognizer.accept(b"\0" * 2) == []
 
 
+def test_a_grammar_the_model_refuses_leaves_the_commands_heard_with_fake_vosk_recognizer():
+    script = [(SECOND, "result", word_result("stop", 0.2, 0.5))]
+    recognizer, made = engine_with_scripts(script)
+    refusing = recognizer._new_recognizer
+
+    def new_recognizer(grammar: str) -> FakeKaldiRecognizer:
+        if "firm" in grammar:
+            raise ModelError("The Vosk model cannot take a phrase grammar")
+        return refusing(grammar)
+
+    recognizer._new_recognizer = new_recognizer
+    with pytest.raises(ModelError):
+        recognizer.expect(BALL_ANSWERS)
+    out = recognizer.accept(b"\0" * SECOND)
+    assert [t.text for t in out] == ["stop"] and len(made) == 1
+    recognizer.expect(())  # nothing to undo: still the commands' grammar
+    assert len(made) == 1
+
+
 def test_decoding_failure_is_engine_unavailable_with_fake_vosk_recognizer():
     recognizer, made = fake_engine([])
 

@@ -226,8 +226,9 @@ class VoskRecognizer:
         grammar = grammar_json(heard, self.rejects_unknown)
         if grammar == self._grammar:
             return
-        self._grammar = grammar
+        # Made before anything changes: if the model refuses the grammar, the old one goes on.
         self._recognizer = self._new_recognizer(grammar)
+        self._grammar = grammar
         replay = bytes(self._since_endpoint)
         self._origin = self._samples - len(replay) // 2
         self._samples = self._origin
