@@ -211,7 +211,7 @@ def report_real(jobs, results, used, splits, args) -> None:
     print(f"\nreal recordings ({realspeech.ROOT}), speakers split by a hash of their id")
     print(f"{'split':8} {'commands':>8} {'heard':>7} {'+asked':>7} {'stop':>9} {'non-cmds':>8} "
           f"{'accepted':>8} {'asked':>6} {'clip CPU median/p95':>20}")  # fmt: skip
-    errors = []
+    errors, on_ball = [], []
     for split in splits:
         cell: Counter = Counter()
         times = []
@@ -226,6 +226,9 @@ def report_real(jobs, results, used, splits, args) -> None:
             ok = got == clip.intent
             cell[f"{kind}_ok"] += ok
             cell["stop_ok"] += ok and clip.intent == "stop"
+            # On the ball a "start" stops the clock and asks "Did you say stop?".
+            cell["stop_as_start"] += clip.intent == "stop" and got == "start"
+            cell["non_as_start"] += clip.intent is None and got == "start"
             asked = asked_about(matcher, finals) if got is None else ()
             cell[f"{kind}_asked"] += bool(asked)
             cell["cmd_asked_right"] += clip.intent is not None and clip.intent in asked
@@ -240,6 +243,9 @@ def report_real(jobs, results, used, splits, args) -> None:
         asking = cell["non_asked"] / max(1, cell["non"])
         print(f"{split:8} {cell['cmd']:8} {heard:7.1%} {rescued:7.1%} {stop:>9} {cell['non']:8} "
               f"{accepted:8.1%} {asking:6.1%} {p50:11.0f} / {p95:.0f} ms")  # fmt: skip
+        on_ball.append(f"{split} {cell['stop_as_start']} of {cell['stop']} \"stop\"s, "
+                       f"{cell['non_as_start']} of {cell['non']} non-commands")  # fmt: skip
+    print(f"heard as start (on the ball: paused and asked): {'; '.join(on_ball)}")
     if args.errors:
         print("\nreal errors")
         print("\n".join(errors))
