@@ -183,7 +183,7 @@ def test_start_with_the_ball_pressing_stops_the_clock_and_asks_whether_it_was_st
     # Whisper writes some people's "stop" as "Start." (2 of the 4 held-out real "stop"s it
     # missed): on the ball, where nothing is left to start, the coach stops the clock and asks.
     coach, at = holding
-    actions = coach.handle(Heard("start", "start", at=at))
+    actions = coach.handle(Heard("start", "Start.", at=at))
     reply = said(actions)
     assert len(reply) == 1 and reply[0] in default_table()["start_while_pressing"]
     assert any(isinstance(a, CancelCountdown) for a in actions)
@@ -216,6 +216,14 @@ def test_no_or_resume_after_start_on_the_ball_carries_the_hold_on(holding, word)
     assert not coach.paused and not coach.finished and coach.phase == "hold"
     assert reply and reply[0].startswith(("Resuming.", "Back to it."))
     assert coach._hold.ends - (at + 5) == pytest.approx(left)  # the pause did not eat the hold
+
+
+@pytest.mark.parametrize("words", ["ready", "let's go", "I'm ready"])
+def test_a_start_that_sounds_nothing_like_stop_is_told_the_spot_is_on(holding, words):
+    coach, at = holding
+    reply = said(coach.handle(Heard("start", words, at=at)))
+    assert len(reply) == 1 and reply[0] in default_table()["already_running"]
+    assert not coach.paused and coach.open_question is None
 
 
 def test_start_before_the_ball_is_on_says_how_to_pause_or_stop():

@@ -178,7 +178,7 @@ class Coach:
             self._make_room_for_speech(event.until)
         elif isinstance(event, Heard):
             if not self._answered_ball(event, at):
-                heard(self, event.intent, at, event.near, event.answer)
+                heard(self, event.intent, at, event.near, event.answer, text=event.text)
         elif isinstance(event, Interrupted):
             # As if the user had said stop (the summary is said), though nothing was heard.
             heard(self, "stop", at, spoken=False)

@@ -9,6 +9,7 @@ state and steps, kept in their own file only so that the table reads as one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -57,6 +58,7 @@ PAINS_IN_A_SESSION_TO_OFFER_END = 3
 NEVER_ASKED = frozenset({"stop", "pain", "numbness", "help"})
 QUESTION_WINDOW = 10.0  # seconds a question stays open for a yes or a no
 UNKNOWN = "unknown"  # the row of the table for an utterance that matched no command
+STOP_LIKE = re.compile(r"\bstart\b", re.IGNORECASE)  # the one start word that sounds like stop
 
 
 def heard(
@@ -66,11 +68,13 @@ def heard(
     near: tuple[str, ...] = (),
     answer: str | None = None,
     spoken: bool = True,
+    text: str = "",
 ) -> None:
     """Answer what the user said: settle an open question first, then look the command up.
 
     ``spoken`` is False for a command that stands for something not heard (Ctrl-C is a stop):
-    it is acted on, and left out of the record of how well the coach hears.
+    it is acted on, and left out of the record of how well the coach hears. ``text`` is what
+    was heard, in words.
     """
     if coach.finished:
         _act(coach, intent, Context.FINISHED, at, spoken, default=ignore)
@@ -99,14 +103,22 @@ def heard(
         return  # "yeah" to a cue, nothing asked: an acknowledgement, not a miss
     if intent is None and _ask(coach, near, at):
         return
-    _act(coach, intent, coach.context, at, spoken, default=reprompt)
+    special = ask_if_stop if _may_be_a_misheard_stop(coach, intent, text) else None
+    _act(coach, intent, coach.context, at, spoken, default=reprompt, answer=special)
 
 
 def _act(
-    coach: Coach, intent: str | None, context: Context, at: float, spoken: bool, default: Answer
+    coach: Coach,
+    intent: str | None,
+    context: Context,
+    at: float,
+    spoken: bool,
+    default: Answer,
+    answer: Answer | None = None,
 ) -> None:
-    """Run the table's answer; a command acted on is recorded (a miss records its reprompt)."""
-    answer = TRANSITIONS.get((intent or UNKNOWN, context), default)
+    """Run the table's answer (or ``answer``); a command acted on is recorded (a miss records
+    its reprompt)."""
+    answer = answer or TRANSITIONS.get((intent or UNKNOWN, context), default)
     if spoken and intent is not None and answer is not ignore:
         coach._record(ExchangeRecord(Exchange.COMMAND, intent, at))
     answer(coach, at)
@@ -152,19 +164,26 @@ def _replying(key: str) -> Answer:
     return answer
 
 
-def start_while_running(coach: Coach, at: float) -> None:
-    """ "Start" on a spot, where there is nothing to start.
+def _may_be_a_misheard_stop(coach: Coach, intent: str | None, text: str) -> bool:
+    """Whether "start" heard on a spot is likelier a "stop" the recognizer got wrong.
 
-    With the user's weight on the ball, the likeliest word behind it is a misheard "stop": the
-    recognizers write a real "stop" as "start" more than any other way they miss it (Whisper:
-    2 of the 4 held-out real "stop"s it missed, and in the barge-in runs). Ending the session
-    on a guess would lose it for a user who did say "start"; going on would keep the pressure on
-    one who said "stop". So the clock stops at once and the coach asks: yes (or "stop") ends,
-    no (or "resume") carries on. Before the ball is on, "start" is a user who is ready.
+    With the user's weight on the ball there is nothing to start, and the recognizers write a
+    real "stop" as "start" more than any other way they miss it (Whisper: 2 of the 4 held-out
+    real "stop"s it missed). Only the word "start" itself counts: "ready" or "let's go" sound
+    nothing like "stop", and there they are a user who is ready, to be told the spot is on.
     """
-    if coach.phase not in PRESSING_PHASES:
-        _running(coach, at)
-        return
+    return (
+        intent == "start"
+        and coach.context == Context.SPOT
+        and coach.phase in PRESSING_PHASES
+        and STOP_LIKE.search(text) is not None
+    )
+
+
+def ask_if_stop(coach: Coach, at: float) -> None:
+    """Stop the clock at once and ask whether that was "stop": yes (or "stop") ends the
+    session, no (or "resume") carries on. Ending on a guess would lose the session for a user
+    who did say "start"; going on would keep the pressure on one who said "stop"."""
     coach._pause(at)
     coach._question = AskedQuestion(("stop",), at, if_no="resume")
     coach._record(ExchangeRecord(Exchange.QUESTION, "stop", at))
@@ -485,7 +504,7 @@ COLUMNS = (
 _ROWS: dict[str, tuple[Answer, ...]] = {
     #             welcome              spot                 stretch              after pain
     #             paused               end offer            finished             skip offer
-    "start":     (begin,               start_while_running, _running,            retry_spot,
+    "start":     (begin,               _running,            _running,            retry_spot,
                   resume,              carry_on_light,      ignore,              go_ahead),
     "stop":      (stop,                stop,                stop,                stop,
                   stop,                end_accepted,        ignore,              stop),
