@@ -31,7 +31,7 @@ import realspeech
 from audio_models.recognizers.protocol import SAMPLE_RATE, Recognizer
 from intents.catalog import default_catalog
 from intents.matcher import IntentMatcher
-from voice_coach.core.transitions import NEVER_ASKED
+from voice_coach.core.transitions import NEVER_ASKED, STOP_LIKE
 
 CHUNK = SAMPLE_RATE // 10 * 2  # 0.1 s of s16 audio, a typical microphone block
 REJECTED = "(none)"
@@ -226,9 +226,10 @@ def report_real(jobs, results, used, splits, args) -> None:
             ok = got == clip.intent
             cell[f"{kind}_ok"] += ok
             cell["stop_ok"] += ok and clip.intent == "stop"
-            # On the ball a "start" stops the clock and asks "Did you say stop?".
-            cell["stop_as_start"] += clip.intent == "stop" and got == "start"
-            cell["non_as_start"] += clip.intent is None and got == "start"
+            # On the ball the word "start" stops the clock and asks "Did you say stop?".
+            asks = got == "start" and STOP_LIKE.search(text) is not None
+            cell["stop_as_start"] += clip.intent == "stop" and asks
+            cell["non_as_start"] += clip.intent is None and asks
             asked = asked_about(matcher, finals) if got is None else ()
             cell[f"{kind}_asked"] += bool(asked)
             cell["cmd_asked_right"] += clip.intent is not None and clip.intent in asked
