@@ -319,3 +319,19 @@ def test_a_deadline_a_rounding_error_past_the_clock_is_due():
     timeline = Timeline()
     timeline.add(86.61400000000006, "halfway")
     assert timeline.pop_due(86.614) is not None
+
+
+def test_a_stop_written_start_in_the_quiet_of_a_hold_pauses_it_and_yes_ends_the_session():
+    # The transcript's words reach the coach: "Start." on the ball is asked about as a "stop".
+    rig = Rig()
+    rig.user.steps = [
+        Step(rig.quiet, "start"),
+        Step(lambda: rig.in_hold() and rig.lines("Breathe") and rig.quiet(), "Start."),
+        Step(lambda: rig.lines("stop?") and rig.quiet(), "yes"),
+    ]
+    rig.run()
+    asked = rig.lines("stop?")
+    assert len(asked) == 1 and rig.coach.finished
+    # Nothing of the hold was said after the question: its countdown was cancelled.
+    assert not [p for p in rig.lines("One.") if p.start > asked[0].start]
+    assert rig.lines("end of the session")
