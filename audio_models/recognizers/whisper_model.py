@@ -57,6 +57,7 @@ START_OF_TRANSCRIPT = 50257
 NO_TIMESTAMPS = 50362
 PROMPT = [START_OF_TRANSCRIPT, NO_TIMESTAMPS]
 WINDOW_FRAMES = 3000  # feature frames of 30 s: the most the encoder takes
+ENCODER_HOP = 320  # samples per encoder frame (20 ms)
 # Threads for one decode. Two on a two-core machine decode a 1 s clip in about the same time as
 # one while taking the core the audio threads need (see benchmarks/accuracy.py); 1 is the default.
 THREADS = 1
@@ -87,6 +88,7 @@ class Decoded:
     no_speech: float  # the no-speech token's probability at the start, 0..1
     encoded: np.ndarray  # the encoder output, kept for scoring phrases against the same audio
     frames: int  # encoder frames of the utterance and its padding (the silent window's follow)
+    speech: tuple[int, int] = (0, 0)  # the encoder frames of the utterance itself, [start, end)
 
 
 def default_model_path() -> Path:
@@ -143,19 +145,7 @@ class WhisperModel:
 
     def transcribe(self, samples: np.ndarray, hypotheses: int = 1) -> Decoded:
         """Transcribe float32 samples (16 kHz, -1..1) of one utterance."""
-        lead = np.zeros(int(LEAD_SECONDS * SAMPLE_RATE), np.float32)
-        pad = int(PAD_SECONDS * SAMPLE_RATE)
-        if WINDOW is not None:
-            pad = max(pad, int(WINDOW * SAMPLE_RATE) - len(lead) - len(samples))
-        padded = np.concatenate([lead, samples.astype(np.float32), np.zeros(pad, np.float32)])
-        features = self._features(padded)[:, :WINDOW_FRAMES]
-        # A gain: the loudest bin at a fixed level, so the silence after the utterance has the
-        # value the silent window's encoding was made with.
-        features = features + (LOUDEST_FEATURE - features.max())
-        encoded = self._encode(features)
-        frames = encoded.shape[1]
-        if WINDOW is None:
-            encoded = np.concatenate([encoded, self._silence[:, encoded.shape[1] :]], axis=1)
+        encoded, frames, speech = self.encode(samples)
         budget = BASE_TOKENS + math.ceil(TOKENS_PER_SECOND * len(samples) / SAMPLE_RATE)
         result = self.model.generate(
             self._view(encoded),
@@ -171,7 +161,27 @@ class WhisperModel:
             Hypothesis(self.tokenizer.decode(ids).strip(), float(score))
             for ids, score in zip(result.sequences_ids, result.scores, strict=True)
         )
-        return Decoded(found, float(result.no_speech_prob), encoded, frames)
+        return Decoded(found, float(result.no_speech_prob), encoded, frames, speech)
+
+    def encode(self, samples: np.ndarray) -> tuple[np.ndarray, int, tuple[int, int]]:
+        """The encoder output of one utterance as ``transcribe`` decodes it (the silent
+        window's encoding after its own frames), its own frames, and the frames of the speech."""
+        lead = np.zeros(int(LEAD_SECONDS * SAMPLE_RATE), np.float32)
+        pad = int(PAD_SECONDS * SAMPLE_RATE)
+        if WINDOW is not None:
+            pad = max(pad, int(WINDOW * SAMPLE_RATE) - len(lead) - len(samples))
+        padded = np.concatenate([lead, samples.astype(np.float32), np.zeros(pad, np.float32)])
+        features = self._features(padded)[:, :WINDOW_FRAMES]
+        # A gain: the loudest bin at a fixed level, so the silence after the utterance has the
+        # value the silent window's encoding was made with.
+        features = features + (LOUDEST_FEATURE - features.max())
+        encoded = self._encode(features)
+        frames = encoded.shape[1]
+        if WINDOW is None:
+            encoded = np.concatenate([encoded, self._silence[:, encoded.shape[1] :]], axis=1)
+        first = len(lead) // ENCODER_HOP
+        speech = (first, min(frames, first + max(1, math.ceil(len(samples) / ENCODER_HOP))))
+        return encoded, frames, speech
 
     def _encode(self, features: np.ndarray) -> np.ndarray:
         view = self._view(features[None].astype(np.float32))
