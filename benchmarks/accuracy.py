@@ -54,8 +54,8 @@ def _init(engine: str, model: str | None) -> None:
 
 def _decode(job: tuple[int, devset.Item | realspeech.Clip, str]):
     index, item, condition = job
-    if isinstance(item, realspeech.Clip):  # the REAL condition's items
-        pcm = realspeech.audio(item).tobytes()
+    if isinstance(item, realspeech.Clip):  # the real recordings, in one of their conditions
+        pcm = realspeech.audio(item, condition=condition).tobytes()
     else:
         pcm = devset.audio(item, condition).tobytes()
     recognizer = _recognizer
@@ -98,6 +98,17 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="Whisper: pad each utterance to its 30 s window (slow; for comparison)",
     )
+    parser.add_argument(
+        "--quiet-only",
+        dest="noisy",
+        action="store_false",
+        help="the real recordings as recorded only, not also in real noise and babble",
+    )
+    parser.add_argument(
+        "--classifier-top",
+        type=int,
+        help="Whisper: how many of the command classifier's classes to score (0: none)",
+    )
     parser.add_argument("--split", default="both", choices=("tune", "heldout", "both"))
     parser.add_argument("--quick", action="store_true", help="a third of the sentences, one take")
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
@@ -106,6 +117,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     splits = devset.SPLITS if args.split == "both" else (args.split,)
 
+    if args.classifier_top is not None:
+        from audio_models.recognizers import whisper_recognizer
+
+        whisper_recognizer.CLASSIFIER_TOP = args.classifier_top
     if args.full_window:
         from audio_models.recognizers import whisper_model
 
@@ -115,11 +130,12 @@ def main(argv: list[str] | None = None) -> int:
         items = [item for split in splits for item in devset.items(split, args.quick)]
         devset.build(items)
     clips = []
+    real_conditions = realspeech.CONDITIONS if args.noisy else (REAL,)
     if args.only != "synthetic":
         clips = [clip for clip in realspeech.clips() if clip.split in splits]
     jobs = [(n, item, c) for n, (item, c) in enumerate(
         [(item, c) for item in items for c in devset.CONDITIONS]
-        + [(clip, REAL) for clip in clips])]  # fmt: skip
+        + [(clip, c) for clip in clips for c in real_conditions])]  # fmt: skip
 
     results: list = [None] * len(jobs)
     used_by: list = [0.0] * len(jobs)
@@ -136,12 +152,13 @@ def main(argv: list[str] | None = None) -> int:
     _init(args.engine, args.model)
     load = time.perf_counter() - started
     if items:
-        synthetic = [n for n, (_, _, c) in enumerate(jobs) if c != REAL]
+        synthetic = [n for n, (_, _, c) in enumerate(jobs) if c in devset.CONDITIONS]
         report([jobs[n] for n in synthetic], [results[n] for n in synthetic], splits, args)
     if clips:
-        real = [n for n, (_, _, c) in enumerate(jobs) if c == REAL]
-        report_real([jobs[n] for n in real], [results[n] for n in real],
-                    [used_by[n] for n in real], splits, args)  # fmt: skip
+        for condition in real_conditions:
+            real = [n for n, (_, _, c) in enumerate(jobs) if c == condition]
+            report_real([jobs[n] for n in real], [results[n] for n in real],
+                        [used_by[n] for n in real], splits, args, condition)  # fmt: skip
     print(
         f"\nengine {args.engine}: load {load:.2f} s; decode real-time factor {cpu / seconds:.3f}"
         f" ({cpu:.0f} CPU s for {seconds / 60:.1f} min of audio, one core per process)"
@@ -204,11 +221,12 @@ def report(jobs, results, splits, args) -> None:
         print("\n".join(errors))
 
 
-def report_real(jobs, results, used, splits, args) -> None:
+def report_real(jobs, results, used, splits, args, condition=REAL) -> None:
     """Print the real recordings' figures per speaker half: commands heard, "stop" heard,
     non-commands accepted, and the CPU time each clip took to decode."""
     matcher = IntentMatcher()
-    print(f"\nreal recordings ({realspeech.ROOT}), speakers split by a hash of their id")
+    shown = condition if condition != REAL else "as recorded"
+    print(f"\nreal recordings ({realspeech.ROOT}), {shown}, speakers split by a hash of their id")
     print(f"{'split':8} {'commands':>8} {'heard':>7} {'+asked':>7} {'stop':>9} {'non-cmds':>8} "
           f"{'accepted':>8} {'asked':>6} {'clip CPU median/p95':>20}")  # fmt: skip
     errors, on_ball = [], []
@@ -234,8 +252,8 @@ def report_real(jobs, results, used, splits, args) -> None:
             cell[f"{kind}_asked"] += bool(asked)
             cell["cmd_asked_right"] += clip.intent is not None and clip.intent in asked
             if not ok:
-                errors.append(f"  {split:7} {clip.file:22} {clip.speaker:16} {clip.words!r} "
-                              f"({clip.intent}) -> {got} {text!r}")  # fmt: skip
+                errors.append(f"  {split:7} {condition:16} {clip.file:22} {clip.speaker:16} "
+                              f"{clip.words!r} ({clip.intent}) -> {got} {text!r}")  # fmt: skip
         heard = cell["cmd_ok"] / max(1, cell["cmd"])
         accepted = 1 - cell["non_ok"] / max(1, cell["non"])
         stop = f"{cell['stop_ok']}/{cell['stop']}"
