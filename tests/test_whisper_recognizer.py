@@ -280,12 +280,15 @@ def test_an_answer_comes_only_when_it_beats_the_other_meanings(recognizer, monke
 
 
 def test_a_command_garbled_inside_a_sentence_is_rewritten_when_the_audio_agrees(recognizer):
-    # tiny.en writes this voice's "less pressure please" as "Let's press up, please.", which
-    # no phrase resembles as a whole; with "let's press up" replaced by "less pressure" the
-    # sentence scores close to the free text, so the rewrite is what comes back.
-    said = speech("less pressure please", voice="en-gb-x-rp+m3", wpm=165)
+    # tiny.en writes this voice's "let's end it here" as "Let's send it here.", which no
+    # phrase resembles as a whole and the matcher takes for nothing; with "send" replaced the
+    # sentence scores 0.15 under the free text (at 135 to 195 wpm, and in three other voices,
+    # 0.02 to 0.39), well inside the margin, so the rewrite is what comes back. (The example
+    # here was "less pressure please" as "Let's press up, please.", whose rewrite scores 0.70
+    # under, on the margin's very edge: it passed or failed with the ctranslate2 release.)
+    said = speech("let's end it here", voice="en-gb-x-rp+m3", wpm=165)
     results = decode(recognizer, recognizer_pcm(silence(0.5), said, silence(0.6)))
-    assert [IntentMatcher().match(r.text).intent for r in results] == ["softer"]
+    assert [IntentMatcher().match(r.text).intent for r in results] == ["stop"]
 
 
 def test_rewrites_replace_the_words_that_resemble_a_phrase(recognizer):

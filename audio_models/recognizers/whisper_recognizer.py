@@ -39,7 +39,7 @@ import numpy as np
 from audio_models.errors import EngineUnavailable
 from audio_models.pcm import S16_FULL_SCALE
 from audio_models.recognizers import command_classifier
-from audio_models.recognizers.command_classifier import CommandClassifier, pooled
+from audio_models.recognizers.command_classifier import NONE, CommandClassifier, pooled
 from audio_models.recognizers.endpointer import FRAME, EnergyEndpointer, Utterance
 from audio_models.recognizers.protocol import SAMPLE_RATE
 from audio_models.recognizers.whisper_model import PACKAGED, THREADS, Decoded, WhisperModel
@@ -114,6 +114,8 @@ CLASSIFIER_ENCODER = "whisper-tiny.en"  # the packaged classifier's; used with t
 CLASSIFIER_TOP = 2
 CLASSIFIER_CANDIDATE = 0.2
 CLASSIFIER_BONUS = 2.0
+# A command phrase is rejected when the classifier gives "none of the commands" this much.
+NONE_VETO = 0.9
 
 _NOT_WORD = re.compile(r"[^a-z0-9' ]+")
 
@@ -152,9 +154,9 @@ class WhisperRecognizer:
         if classifier is True:
             classifier = command_classifier.load() if model is None else None
         self._classifier = classifier or None
+        self._classes: set[str] = set()  # the classifier's labels this recognizer can say
         if self._classifier is not None:
-            self._classes = {label for label in self._classifier.labels if label}
-            self._classes &= self._phrase_set
+            self._classes = set(self._classifier.labels) & self._phrase_set
 
     def expect(self, answers: Sequence[Sequence[str]]) -> None:
         """The answers to the question just asked, one group per meaning, its plainest wording
@@ -194,8 +196,13 @@ class WhisperRecognizer:
     def _decode(self, utterance: Utterance) -> Transcript:
         samples = np.frombuffer(utterance.pcm, dtype="<i2").astype(np.float32) / S16_FULL_SCALE
         decoded = self.whisper.transcribe(samples, HYPOTHESES)
-        text, log_prob = self.choose(decoded)
+        heard = self._heard(decoded)
+        text, log_prob = self.choose(decoded, heard)
         confidence = self.confidence(text, log_prob, decoded.no_speech)
+        if plain(text) in self._phrase_set and heard.get(NONE, 0.0) >= NONE_VETO:
+            # A command's very words, from audio the classifier is sure holds none: in noise
+            # Whisper writes "That's it." for a "cat" and snaps "Okay." to "i'm back".
+            confidence = min(confidence, 0.49)
         return Transcript(
             text if confidence >= 0.5 else "",
             round(confidence, 3),
@@ -203,13 +210,15 @@ class WhisperRecognizer:
             utterance.end,
         )
 
-    def choose(self, decoded: Decoded) -> tuple[str, float]:
+    def choose(self, decoded: Decoded, heard: dict[str, float] | None = None) -> tuple[str, float]:
         """The text to report and its mean token log-probability: the free transcription, or a
-        phrase (an answer to the open question) the audio supports about as well."""
+        phrase (an answer to the open question) the audio supports about as well. ``heard``:
+        the classifier's probabilities for the utterance (by default worked out here)."""
+        heard = self._heard(decoded) if heard is None else heard
         best = decoded.hypotheses[0]
         if self._answers and self._names_answer(best.text):
             return best.text, best.log_prob  # "Firm." must not become "firmer"
-        text, log_prob, command = self._command(decoded)
+        text, log_prob, command = self._command(decoded, heard)
         if self._answers and not command:
             # Commands first: an "ouch" said to "Harder?" is pain, not "no".
             answer = self._answer(decoded)
@@ -217,7 +226,7 @@ class WhisperRecognizer:
                 return answer
         return text, log_prob
 
-    def _command(self, decoded: Decoded) -> tuple[str, float, bool]:
+    def _command(self, decoded: Decoded, heard: dict[str, float]) -> tuple[str, float, bool]:
         """The free transcription, or a command phrase the audio supports about as well; and
         whether a phrase fits the audio (then it is no answer, even when under the line)."""
         best = decoded.hypotheses[0]
@@ -228,8 +237,8 @@ class WhisperRecognizer:
             if plain(hypothesis.text) in self._phrase_set:
                 return plain(hypothesis.text), hypothesis.log_prob, True
         candidates = self._candidates([h.text for h in decoded.hypotheses])
-        heard = self._classified(decoded)
-        candidates += [phrase for phrase in heard if phrase not in candidates]
+        proposed = self._proposed(heard)
+        candidates += [phrase for phrase in proposed if phrase not in candidates]
         words = plain(best.text).split()
         opens_urgent = 0 < len(words) <= SHORT_WORDS and words[0] in self._urgent
         if not opens_urgent:
@@ -240,18 +249,19 @@ class WhisperRecognizer:
             return best.text, best.log_prob, False
         written = [best.text, *(whisper_style(c) for c in candidates)]
         free, *scores = self.whisper.score(decoded, written)
-        # What the classifier heard lends its phrase up to CLASSIFIER_BONUS of the margin.
-        scores = [
-            s + CLASSIFIER_BONUS * heard.get(c, 0.0)
-            for s, c in zip(scores, candidates, strict=True)
-        ]
+        # What the classifier heard widens its phrase's margin by up to CLASSIFIER_BONUS; the
+        # audio's own score still ranks the phrases, so a rewrite the decoder prefers ("less
+        # pressure please") is not outranked by a command the classifier half heard.
+        bonus = {c: CLASSIFIER_BONUS * p for c, p in proposed.items()}
         supported = [
             (score, phrase)
             for score, phrase in zip(scores, candidates, strict=True)
-            if score >= free - (URGENT_MARGIN if phrase in self._urgent else SNAP_MARGIN)
+            if score + bonus.get(phrase, 0.0)
+            >= free - (URGENT_MARGIN if phrase in self._urgent else SNAP_MARGIN)
         ]
         if supported:
             phrase_score, phrase = max(supported)
+            phrase_score += bonus.get(phrase, 0.0)
             if phrase in self._urgent and _first_word(phrase) == _first_word(best.text):
                 # The urgent word itself was written down: rejection then asks only whether
                 # there was speech, and the free text says so. "Stop the hell." at -0.7 made
@@ -276,16 +286,23 @@ class WhisperRecognizer:
             return words[0], best.log_prob, True
         return best.text, best.log_prob, False
 
-    def _classified(self, decoded: Decoded) -> dict[str, float]:
-        """The commands the classifier hears in the utterance at CLASSIFIER_CANDIDATE or more,
-        with their probabilities."""
-        if self._classifier is None:
+    def _heard(self, decoded: Decoded) -> dict[str, float]:
+        """Each class's probability under the classifier ({} without one, or without the
+        utterance's frames)."""
+        start, end = decoded.speech
+        if self._classifier is None or end <= start:
             return {}
-        ranked = self._classifier.ranked(pooled(decoded.encoded, decoded.speech))
+        probabilities = self._classifier.probabilities(pooled(decoded.encoded, decoded.speech))
+        return dict(zip(self._classifier.labels, map(float, probabilities), strict=True))
+
+    def _proposed(self, heard: dict[str, float]) -> dict[str, float]:
+        """The commands the classifier heard at CLASSIFIER_CANDIDATE or more (its
+        CLASSIFIER_TOP likeliest), with their probabilities."""
+        ranked = sorted(heard, key=heard.__getitem__, reverse=True)[:CLASSIFIER_TOP]
         return {
-            label: p
-            for label, p in ranked[:CLASSIFIER_TOP]
-            if label in self._classes and p >= CLASSIFIER_CANDIDATE
+            label: heard[label]
+            for label in ranked
+            if label in self._classes and heard[label] >= CLASSIFIER_CANDIDATE
         }
 
     def _rewritten(self, text: str) -> list[str]:
