@@ -105,9 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         help="the real recordings as recorded only, not also in real noise and babble",
     )
     parser.add_argument(
-        "--classifier-top",
-        type=int,
-        help="Whisper: how many of the command classifier's classes to score (0: none)",
+        "--no-classifier",
+        action="store_true",
+        help="Whisper without its command classifier (the recognizer before it, to compare)",
     )
     parser.add_argument("--split", default="both", choices=("tune", "heldout", "both"))
     parser.add_argument("--quick", action="store_true", help="a third of the sentences, one take")
@@ -117,10 +117,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     splits = devset.SPLITS if args.split == "both" else (args.split,)
 
-    if args.classifier_top is not None:
+    if args.no_classifier:
         from audio_models.recognizers import whisper_recognizer
 
-        whisper_recognizer.CLASSIFIER_TOP = args.classifier_top
+        whisper_recognizer.USE_CLASSIFIER = False
     if args.full_window:
         from audio_models.recognizers import whisper_model
 

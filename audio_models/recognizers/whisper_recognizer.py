@@ -111,6 +111,7 @@ SPAN_MAX_WORDS = 8
 # 5 dB 15.9 / 18.2 / 22.7%, non-commands accepted unchanged (0.5, 5.6, 4.6%); synthetic TUNE at
 # 1.0: clean 77.9 -> 78.5%, noise and babble unchanged, no false accepts; decode CPU unchanged.
 CLASSIFIER_ENCODER = "whisper-tiny.en"  # the packaged classifier's; used with that model only
+USE_CLASSIFIER = True  # benchmarks/accuracy.py --no-classifier measures the recognizer without it
 CLASSIFIER_TOP = 2
 CLASSIFIER_CANDIDATE = 0.2
 CLASSIFIER_BONUS = 2.0
@@ -152,7 +153,8 @@ class WhisperRecognizer:
         # The packaged classifier fits the packaged encoder only; False (or another model)
         # runs without it.
         if classifier is True:
-            classifier = command_classifier.load() if model is None else None
+            use = USE_CLASSIFIER and model is None
+            classifier = command_classifier.load() if use else None
         self._classifier = classifier or None
         self._classes: set[str] = set()  # the classifier's labels this recognizer can say
         if self._classifier is not None:
