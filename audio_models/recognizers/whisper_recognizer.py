@@ -155,6 +155,8 @@ class WhisperRecognizer:
         if classifier is True:
             use = USE_CLASSIFIER and model is None
             classifier = command_classifier.load() if use else None
+            if classifier is not None and classifier.encoder != CLASSIFIER_ENCODER:
+                classifier = None  # weights made for another encoder: none beats wrong ones
         self._classifier = classifier or None
         self._classes: set[str] = set()  # the classifier's labels this recognizer can say
         if self._classifier is not None:
