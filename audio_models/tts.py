@@ -74,13 +74,27 @@ class Voice:
 
 
 class Synthesizer(Protocol):
-    """Anything that turns a line of text into a clip."""
+    """Anything that turns a line of text into a clip.
+
+    ``split`` gives the pieces it renders one at a time (a slow voice renders a sentence at a
+    time, so the first can play while the next renders); ``sentence_pause`` is the silence it
+    puts between two pieces of one line.
+    """
+
+    sentence_pause: float
+
+    @property
+    def description(self) -> str: ...
 
     def render(self, text: str) -> Clip: ...
+
+    def split(self, text: str) -> list[str]: ...
 
 
 class Pyttsx3Synthesizer:
     """espeak-ng via pyttsx3, rendered to memory, with a bounded LRU cache of rendered lines."""
+
+    sentence_pause = 0.0  # a line is one piece: espeak renders it in a few milliseconds
 
     def __init__(self, voice: str | None = None, rate: int | None = None, volume: float = 1.0):
         """``voice`` is a voice id or name, ``rate`` words per minute, ``volume`` a 0..1 gain."""
@@ -96,6 +110,13 @@ class Pyttsx3Synthesizer:
         self.rate = int(min(RATE_RANGE[1], max(RATE_RANGE[0], rate or DEFAULT_RATE)))
         # Every render sets its voice: all synthesizers share the one engine.
         self.voice = self._voice_id(voice) if voice else DEFAULT_VOICE
+
+    @property
+    def description(self) -> str:
+        return f"espeak-ng ({self.voice})"
+
+    def split(self, text: str) -> list[str]:
+        return [text]
 
     def voices(self) -> list[Voice]:
         """Every voice the engine offers."""
@@ -155,9 +176,18 @@ def _render_failed(reason: str) -> EngineUnavailable:
 class FakeSynthesizer:
     """Deterministic stand-in with no engine: a quiet tone 60 ms per character, for core tests."""
 
+    sentence_pause = 0.0
+
     def __init__(self, rate: int = 16_000) -> None:
         self.rate = rate
         self.rendered: list[str] = []
+
+    @property
+    def description(self) -> str:
+        return "a test tone"
+
+    def split(self, text: str) -> list[str]:
+        return [text]
 
     def render(self, text: str) -> Clip:
         """A 220 Hz tone whose length grows with the text."""

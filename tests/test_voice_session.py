@@ -32,9 +32,13 @@ class SecondsPerLetter:
     """A synthesizer whose clips last a fixed time per letter (silence; only timing matters)."""
 
     RATE = 1000
+    sentence_pause = 0.0
 
     def __init__(self, seconds: float = 0.05) -> None:
         self.seconds = seconds
+
+    def split(self, text: str) -> list[str]:
+        return [text]
 
     def render(self, text: str) -> Clip:
         return Clip(text, np.zeros(int(len(text) * self.seconds * self.RATE)), self.RATE)

@@ -13,7 +13,7 @@ from voice_coach.commands.common import CommandError
 
 # Order is the order `voice-coach --help` lists them in.
 COMMANDS: tuple[str, ...] = (
-    "session", "setup", "history", "routines", "parse", "recognize", "models", "doctor",
+    "session", "setup", "history", "routines", "parse", "recognize", "say", "models", "doctor",
 )  # fmt: skip
 # What a shell reports for a tool that SIGPIPE killed (128 + 13), e.g. `cat` cut off by `head`.
 BROKEN_PIPE_EXIT = 141

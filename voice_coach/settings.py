@@ -24,7 +24,7 @@ from voice_coach.runtime.engines import ENGINES
 class Settings:
     """Everything about how the coach sounds and listens, and which ball the user has."""
 
-    voice: str | None = None  # a synthesizer voice id or name; None is the engine's default
+    voice: str | None = None  # "joe" (neural), "espeak", or an espeak-ng voice; None: joe
     rate: int = 160  # words per minute: a calm pace for someone lying on a ball
     volume: float = 1.0  # 0..1
     engine: str = "auto"

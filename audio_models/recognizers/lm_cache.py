@@ -3,7 +3,7 @@
 Building the model of the catalog's sentences takes about 0.2 s in Python, a fifth of the
 engine's load-time budget; reading it back is free. A file is named by a hash of everything it
 is built from, so a changed catalog or word list builds a new one. The folder is
-``$VOICE_COACH_CACHE_DIR``, else platformdirs' user cache folder; when it cannot be written the
+``cache_folder.cache_dir()``; when it cannot be written the
 model is built in a temporary folder every time, which only costs time.
 """
 
@@ -13,17 +13,10 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Callable
-from pathlib import Path
 
-import platformdirs
+from audio_models.cache_folder import CACHE_DIR_VARIABLE, cache_dir
 
-CACHE_DIR_VARIABLE = "VOICE_COACH_CACHE_DIR"
-
-
-def cache_dir() -> Path:
-    """Where built models are kept."""
-    chosen = os.environ.get(CACHE_DIR_VARIABLE)
-    return Path(chosen or platformdirs.user_cache_dir("voice-coach", appauthor=False))
+__all__ = ["CACHE_DIR_VARIABLE", "cache_dir", "language_model_file"]
 
 
 def language_model_file(

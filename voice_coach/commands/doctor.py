@@ -60,9 +60,21 @@ def _devices() -> int:
 
 
 def _voices() -> int:
+    from audio_models.piper_tts import DEFAULT_VOICE, PiperSynthesizer
     from audio_models.tts import Pyttsx3Synthesizer
 
-    print("Speech voices (use with --voice):")
+    print("Neural voices (the default; use with --voice):")
+    failed = 0
+    try:
+        neural = PiperSynthesizer(cache=None)
+        took = neural.load_seconds
+        for voice in neural.voices():
+            default = " (default)" if voice.id == DEFAULT_VOICE else ""
+            print(f"  {voice.id}  {voice.name}{default}, loaded in {took:.2f} s")
+    except AudioModelsError as error:
+        print(f"  {error} Sessions speak with espeak-ng instead.")
+        failed = 1
+    print("espeak-ng voices (use with --voice; --voice espeak is its default voice):")
     try:
         voices = Pyttsx3Synthesizer().voices()
     except AudioModelsError as error:
@@ -72,7 +84,7 @@ def _voices() -> int:
     for voice in english:
         print(f"  {voice.id}  {voice.name}")
     print(f"  ({len(voices)} voices in all, {len(english)} English)")
-    return 0
+    return failed
 
 
 def _recognizers() -> int:

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterable
 from typing import TextIO
 
-from voice_coach.commands.common import CommandError, require_stdin
+from voice_coach.commands.common import CommandError, rate_argument, require_stdin, volume_argument
 from voice_coach.commands.setup import save_ball
 from voice_coach.core.balls import ball_ids, ball_kind
 from voice_coach.core.coach import Coach
@@ -68,9 +68,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     voice.add_argument("--voice", default=None, help="synthesizer voice (see `voice-coach doctor`)")
     low, high = RATE_RANGE
     voice.add_argument(
-        "--rate", type=_rate, default=None, help=f"speaking rate, {low} to {high} words per minute"
+        "--rate",
+        type=rate_argument,
+        default=None,
+        help=f"speaking rate, {low} to {high} words per minute",
     )
-    voice.add_argument("--volume", type=_volume, default=None, help="speech volume, 0 to 1")
+    voice.add_argument("--volume", type=volume_argument, default=None, help="speech volume, 0 to 1")
     voice.add_argument("--input-device", default=None, help="microphone name or number")
     voice.add_argument("--output-device", default=None, help="speaker name or number")
     parser.set_defaults(run=run)
@@ -142,28 +145,6 @@ def _open_history(wanted: bool) -> tuple[HistoryRecorder | None, Past]:
         _note(f"cannot read the session history ({error}); this session starts afresh.")
         past = Past()
     return HistoryRecorder(store, note=_note), past
-
-
-def _rate(text: str) -> int:
-    # A usage error (exit 2) in every mode: a value that would be ignored is still a mistake.
-    low, high = RATE_RANGE
-    try:
-        value = int(text)
-    except ValueError:
-        value = None
-    if value is None or not low <= value <= high:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a rate from {low} to {high}")
-    return value
-
-
-def _volume(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0.0 <= value <= 1.0:  # NaN fails this too
-        raise argparse.ArgumentTypeError(f"{text!r} is not a volume from 0 to 1")
-    return value
 
 
 def _epilog() -> str:

@@ -15,8 +15,10 @@ from voice_coach.core.coach import Coach
 from voice_coach.core.lines import NUMBER_WORDS
 from voice_coach.runtime.clock import MonotonicClock
 from voice_coach.runtime.listener import Listener
+from voice_coach.runtime.speech_forecast import lines_ahead
 from voice_coach.runtime.speech_output import SpeechOutput
-from voice_coach.runtime.voice_session import VoiceSession
+from voice_coach.runtime.voice_session import Closeable, VoiceSession
+from voice_coach.runtime.voices import make_synthesizer
 from voice_coach.runtime.watchdog import DeviceWatchdog
 from voice_coach.settings import Settings
 
@@ -67,7 +69,7 @@ def build_voice_session(
     synthesizer = _synthesizer(settings, note)
     clock = MonotonicClock()
     output = SpeechOutput(clock, print_line, note, synthesizer, speaker)
-    output.prepare()
+    output.prepare(lambda: lines_ahead(coach, default_catalog().names()))
     listener = Listener(
         microphone,
         recognizer,
@@ -88,16 +90,22 @@ def build_voice_session(
         note,
         clock,
         watchdog=watchdog,
-        devices=(microphone, speaker, recognizer),
+        devices=(microphone, speaker, recognizer, *_closeable(synthesizer)),
         observer=observer,
     )
 
 
 def _synthesizer(settings: Settings, note: Callable[[str], None]) -> Synthesizer | None:
-    from audio_models.tts import Pyttsx3Synthesizer
-
     try:
-        return Pyttsx3Synthesizer(voice=settings.voice, rate=settings.rate, volume=settings.volume)
+        synthesizer = make_synthesizer(settings.voice, settings.rate, settings.volume, note)
     except AudioModelsError as error:
         note(f"{error} The coach's lines are printed instead of spoken.")
         return None
+    note(f"Speaking with {synthesizer.description}.")
+    return synthesizer
+
+
+def _closeable(synthesizer: Synthesizer | None) -> list[Closeable]:
+    # The neural voice's render-ahead thread stops with the session.
+    close = getattr(synthesizer, "close", None)
+    return [synthesizer] if close is not None else []  # type: ignore[list-item]

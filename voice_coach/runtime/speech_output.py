@@ -79,8 +79,14 @@ class SpeechOutput:
         """Whether audio output is working (a synthesizer and a speaker)."""
         return self.synthesizer is not None and self.speaker is not None
 
-    def prepare(self) -> None:
-        """Render the countdown numbers ahead, so a number never waits for the synthesizer."""
+    def prepare(self, forecast: Callable[[], list[str]] | None = None) -> None:
+        """Render ahead, so a line never waits for the synthesizer: the countdown numbers now,
+        and, with a voice slow enough to render ahead, the lines ``forecast()`` gives on its
+        background thread (the numbers first)."""
+        render_ahead = getattr(self.synthesizer, "render_ahead", None)
+        if render_ahead is not None and forecast is not None:
+            render_ahead(forecast)
+            return
         for word in NUMBER_WORDS[1 : COUNTDOWN_FROM + 1]:
             self._render(word)
 
@@ -130,17 +136,28 @@ class SpeechOutput:
         return self.clock.session_at(max(ends)) if ends else None
 
     def _say(self, say: Say) -> Playback | None:
+        """Queue the line piece by piece (a sentence each with the neural voice): the first
+        piece plays while the next renders. Returns the first piece's playback."""
         if say.kind == LineKind.ALERT:
             self.barge_in()
-        clip = self._render(say.text)
-        if clip is None or self.speaker is None:
+        if self.synthesizer is None:
             return None
-        now = self.clock.monotonic()
-        at = max([now, *(p.end for p in self._lines)])
-        playback = self._play(clip, at)
-        if playback is not None:
+        first: Playback | None = None
+        pause = 0.0
+        for piece in self.synthesizer.split(say.text):
+            clip = self._render(piece)
+            if clip is None or self.speaker is None:
+                break
+            now = self.clock.monotonic()
+            ends = [p.end for p in self._lines]
+            at = max(now, max(ends) + pause) if ends else now
+            playback = self._play(clip, at)
+            if playback is None:
+                break
             self._lines = [p for p in self._lines if p.end > now] + [playback]
-        return playback
+            first = first or playback
+            pause = self.synthesizer.sentence_pause if self.synthesizer is not None else 0.0
+        return first
 
     def _schedule_countdown(self, countdown: Countdown) -> None:
         # Every number on its own deadline, now: the countdown's only path to the speaker.
