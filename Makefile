@@ -17,7 +17,9 @@ test: system-test $(VENV)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	source scripts/pulse-null-sink.sh && $(BIN)/python -m pytest
+	@# The CPU-bound tests on two workers, then the live and wall-clock ones alone.
+	source scripts/pulse-null-sink.sh && $(BIN)/python -m pytest -n 2 --dist worksteal -m "not serial" && \
+	  $(BIN)/python -m pytest -m serial
 
 bench: system-test $(VENV)/.installed
 	source scripts/pulse-null-sink.sh && for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done

@@ -32,7 +32,7 @@ from audio_models.devices.speaker import Speaker
 from audio_models.recognizers.protocol import SAMPLE_RATE
 from audio_models.recognizers.recognizer_process import ProcessRecognizer
 from audio_models.testing import FakeMicrophone
-from audio_models.tts import Pyttsx3Synthesizer, trim
+from audio_models.tts import trim
 from audio_models.types import Clip, Playback
 from intents.catalog import default_catalog
 from intents.matcher import IntentMatcher
@@ -40,9 +40,12 @@ from voice_coach.core.routine import load_routine
 from voice_coach.runtime.echo_filter import judge
 from voice_coach.runtime.engines import make_recognizer
 from voice_coach.runtime.listener import Listener, Utterance
+from voice_coach.runtime.voices import make_synthesizer
 
 # `--engine NAME` compares another recognizer; the default is the one sessions use.
 ENGINE = sys.argv[sys.argv.index("--engine") + 1] if "--engine" in sys.argv else "auto"
+# `--voice NAME` (espeak, an espeak-ng voice) compares another voice; the default is the coach's.
+VOICE = sys.argv[sys.argv.index("--voice") + 1] if "--voice" in sys.argv else None
 
 URGENT = [("stop", "stop"), ("ouch", "pain"), ("stop now", "stop"), ("that hurts", "pain")]
 USER_VOICE = "en-us+m3"
@@ -62,10 +65,13 @@ class Trial:
 
 
 def main() -> None:
-    synth = Pyttsx3Synthesizer()
+    synth = make_synthesizer(VOICE, 160, 1.0, print)
     routine = load_routine("upper-back")
     cues = [t for s in routine.spots for t in (s.placement, s.rolling, s.find, s.breathing)]
     random.Random(4).shuffle(cues)
+    print(f"the coach speaks with {synth.description}")
+    for cue in cues[:SENTENCES]:  # rendered ahead, as a session does
+        synth.render(cue)
     played = _KeptOutput() if SAVE else None
     coach, user, microphone = Speaker(record=True), Speaker(), Microphone()
     time.sleep(2.0)  # the sound server settles its buffers first

@@ -1,10 +1,11 @@
 """Reply latency of a live voice session: end of the user's command -> start of the coach's reply.
 
-A real session (espeak-ng voice, speaker, microphone, the default recognizer; `--engine NAME`
-for another) runs on the PulseAudio null sink. During the quiet part of each hold, "the user"
-(a second output stream into the same sink) says a command; the latency is from the last sample
-of that command leaving the user's stream to the first sample of the coach's reply leaving the
-coach's. Both times are DAC times on the monotonic clock. Run under `make bench`.
+A real session (the coach's voice, `--voice NAME` for another; speaker, microphone, the default
+recognizer, `--engine NAME` for another) runs on the PulseAudio null sink. During the quiet
+part of each hold, "the user" (a second output stream into the same sink) says a command; the
+latency is from the last sample of that command leaving the user's stream to the first sample of
+the coach's reply leaving the coach's. Both times are DAC times on the monotonic clock. Run
+under `make bench`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import numpy as np
 from audio_models.devices.microphone import Microphone
 from audio_models.devices.speaker import Speaker
 from audio_models.recognizers.recognizer_process import ProcessRecognizer
-from audio_models.tts import Pyttsx3Synthesizer, trim
+from audio_models.tts import trim
 from audio_models.types import Clip
 from intents.catalog import default_catalog
 from voice_coach.core.coach import Coach
@@ -30,11 +31,15 @@ from voice_coach.core.routine import load_routine
 from voice_coach.runtime.clock import MonotonicClock
 from voice_coach.runtime.engines import make_recognizer
 from voice_coach.runtime.listener import Listener, Utterance
+from voice_coach.runtime.speech_forecast import lines_ahead
 from voice_coach.runtime.speech_output import SpeechOutput
 from voice_coach.runtime.voice_session import VoiceSession
+from voice_coach.runtime.voices import make_synthesizer
 
 # `--engine NAME` compares another recognizer; the default is the one sessions use.
 ENGINE = sys.argv[sys.argv.index("--engine") + 1] if "--engine" in sys.argv else "auto"
+# `--voice NAME` (espeak, an espeak-ng voice) compares another voice; the default is the coach's.
+VOICE = sys.argv[sys.argv.index("--voice") + 1] if "--voice" in sys.argv else None
 
 ROUTINE = """
 name = "latency"
@@ -59,7 +64,8 @@ QUIET_BEFORE_COMMAND = 2.0  # longer than the gap between the hold's opening lin
 def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="voice-coach-latency-"))
     (folder / "routine.toml").write_text(ROUTINE)
-    synth = Pyttsx3Synthesizer()
+    synth = make_synthesizer(VOICE, 160, 1.0, print)
+    print(f"the coach speaks with {synth.description}")
     speaker, microphone, user = Speaker(record=True), Microphone(), Speaker()
     time.sleep(3.0)  # the sound server settles its buffers first
     latencies: list[float] = []
@@ -85,7 +91,7 @@ def _one(routine, synth, speaker, microphone, user, attempt: int) -> float | Non
     coach = Coach(load_routine(routine), seed=attempt)
     clock = MonotonicClock()
     output = SpeechOutput(clock, lambda s: None, print, synth, speaker)
-    output.prepare()
+    output.prepare(lambda: lines_ahead(coach, default_catalog().names()))
     recognizer = ProcessRecognizer(make_recognizer, ENGINE, default_catalog(), None, True)
     listener = Listener(  # wired as in a session: echo cancelled, countdown numbers blanked
         microphone,
