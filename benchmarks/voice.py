@@ -40,8 +40,8 @@ COMMANDS = ["harder", "softer", "pause", "repeat", "help", "next_spot", "stretch
 
 
 def main() -> None:
+    _render_ahead()  # first: the session's own allocations would blur the memory figure
     _first_word()
-    _render_ahead()
 
 
 def _first_word() -> None:

@@ -26,7 +26,9 @@ FLUSH_TIMEOUT = 30.0
 class ProcessRecognizer:
     """``factory(*args)`` builds the recognizer in a child; results come back as they are ready."""
 
-    def __init__(self, factory: Callable[..., Recognizer], *args: Any) -> None:
+    def __init__(self, factory: Callable[..., Recognizer], *args: Any, wait: bool = True) -> None:
+        """With ``wait`` false it returns once the child is started: call ``wait_ready`` before
+        using it (the caller can load something else while the child loads its engine)."""
         context = multiprocessing.get_context("spawn")  # no fork of a process with audio threads
         self._conn, child = context.Pipe()
         self._process = context.Process(
@@ -34,6 +36,15 @@ class ProcessRecognizer:
         )
         self._process.start()
         child.close()
+        self.description = ""
+        self._ready: list[Transcript] = []
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self) -> None:
+        """Until the child has loaded its engine; raises its error (after closing) if it failed."""
+        if self.description:
+            return
         if not self._conn.poll(START_TIMEOUT):
             self.close()
             raise EngineUnavailable("The speech recognizer did not start within 30 seconds.")
@@ -41,8 +52,7 @@ class ProcessRecognizer:
         if kind == "error":
             self.close()
             raise value
-        self.description: str = value
-        self._ready: list[Transcript] = []
+        self.description = str(value)
 
     def accept(self, pcm: bytes) -> list[Transcript]:
         """Send audio; return whatever transcripts the child has finished so far."""

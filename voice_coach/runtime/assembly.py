@@ -53,20 +53,30 @@ def build_voice_session(
         microphone.close()
         note(f"{error} {TEXT_MODE}")
         return None
+    # Its own process: a decode holds the GIL and would starve the audio callbacks. The voice
+    # loads here while the child loads the recognizer, on the other core.
+    recognizer = ProcessRecognizer(
+        make_recognizer,
+        settings.engine,
+        default_catalog(),
+        settings.model,
+        True,
+        coach.routine,
+        wait=False,
+    )
+    synthesizer = _synthesizer(settings, note)
     try:
-        # Its own process: a decode holds the GIL and would starve the audio callbacks.
-        recognizer = ProcessRecognizer(
-            make_recognizer, settings.engine, default_catalog(), settings.model, True, coach.routine
-        )
+        recognizer.wait_ready()
     except AudioModelsError as error:
         microphone.close()
         speaker.close()
+        for closeable in _closeable(synthesizer):
+            closeable.close()
         note(f"{error} {TEXT_MODE}")
         return None
     # Said once, so that a user (or a bug report) knows which ears the coach has: under
     # --engine auto that depends on what is installed.
     note(f"Listening with {recognizer.description}.")
-    synthesizer = _synthesizer(settings, note)
     clock = MonotonicClock()
     output = SpeechOutput(clock, print_line, note, synthesizer, speaker)
     output.prepare(lambda: lines_ahead(coach, default_catalog().names()))

@@ -23,12 +23,13 @@ ANSWERS = ("yes", "no")
 
 
 def lines_ahead(coach: Coach, intents: Iterable[str]) -> list[str]:
-    """Every line the coach would say on the main path, then with replies interleaved where
-    each kind of moment first comes; countdown numbers first. Duplicates removed."""
+    """Every line the coach would say on the main path, with replies interleaved where each
+    kind of moment first comes; the welcome first (it is due at once), then the countdown
+    numbers. Duplicates removed."""
     intents = list(intents)
-    said: list[str] = [*NUMBER_WORDS[1 : COUNTDOWN_FROM + 1]]
     run = copy.deepcopy(coach)
-    said += _texts(run.handle(SessionStarted(at=0.0)))
+    said = _texts(run.handle(SessionStarted(at=0.0)))
+    said += NUMBER_WORDS[1 : COUNTDOWN_FROM + 1]
     if run.open_question == Question.BALL:
         for kind in ball_ids():  # every answer's reply; the main path goes on with the first
             said += _texts(copy.deepcopy(run).handle(Heard(None, kind, 0.0, ball=kind)))

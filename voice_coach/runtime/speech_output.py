@@ -73,6 +73,7 @@ class SpeechOutput:
         self._note = note
         self._lines: list[Playback] = []  # queued or playing lines, for barge-in
         self._counts: list[Playback] = []  # the running countdown's scheduled numbers
+        self._forecast: Callable[[], list[str]] | None = None
 
     @property
     def speaking(self) -> bool:
@@ -83,9 +84,10 @@ class SpeechOutput:
         """Render ahead, so a line never waits for the synthesizer: the countdown numbers now,
         and, with a voice slow enough to render ahead, the lines ``forecast()`` gives on its
         background thread (the numbers first)."""
-        render_ahead = getattr(self.synthesizer, "render_ahead", None)
-        if render_ahead is not None and forecast is not None:
-            render_ahead(forecast)
+        if getattr(self.synthesizer, "render_ahead", None) is not None and forecast is not None:
+            # Started once the first line's first piece plays: the worker runs at low priority,
+            # and the welcome waiting on a sentence it had begun came a second late.
+            self._forecast = forecast
             return
         for word in NUMBER_WORDS[1 : COUNTDOWN_FROM + 1]:
             self._render(word)
@@ -156,8 +158,14 @@ class SpeechOutput:
                 break
             self._lines = [p for p in self._lines if p.end > now] + [playback]
             first = first or playback
+            self._start_rendering_ahead()
             pause = self.synthesizer.sentence_pause if self.synthesizer is not None else 0.0
         return first
+
+    def _start_rendering_ahead(self) -> None:
+        if self._forecast is not None:
+            forecast, self._forecast = self._forecast, None
+            getattr(self.synthesizer, "render_ahead")(forecast)  # noqa: B009
 
     def _schedule_countdown(self, countdown: Countdown) -> None:
         # Every number on its own deadline, now: the countdown's only path to the speaker.
