@@ -34,18 +34,22 @@ def lines_ahead(coach: Coach, intents: Iterable[str]) -> list[str]:
         for kind in ball_ids():  # every answer's reply; the main path goes on with the first
             said += _texts(copy.deepcopy(run).handle(Heard(None, kind, 0.0, ball=kind)))
         said += _texts(run.handle(Heard(None, ball_ids()[0], 0.0, ball=ball_ids()[0])))
+    # A moment's replies go after the next moment's own lines: the routine's next cue is due
+    # in seconds, a reply only if the user speaks.
+    replies = [text for text in _replies(run, intents) if text not in said]
     said += _texts(run.handle(Heard("start", "start", run.now)))
     probed: set[tuple[object, ...]] = set()
     for _ in range(MAX_STEPS):
         moment = (run.context, run.spot_index, run.hold is not None)
         if moment not in probed:
             probed.add(moment)
-            said += _replies(run, intents)
+            said += replies
+            replies = _replies(run, intents)
         due = run.next_deadline()
         if due is None or run.finished:
             break
         said += _texts(run.handle(Tick(at=due)))
-    return list(dict.fromkeys(said))
+    return list(dict.fromkeys(said + replies))
 
 
 def _replies(coach: Coach, intents: list[str]) -> list[str]:
