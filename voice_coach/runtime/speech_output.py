@@ -81,9 +81,9 @@ class SpeechOutput:
         return self.synthesizer is not None and self.speaker is not None
 
     def prepare(self, forecast: Callable[[], list[str]] | None = None) -> None:
-        """Render ahead, so a line never waits for the synthesizer: the countdown numbers now,
-        and, with a voice slow enough to render ahead, the lines ``forecast()`` gives on its
-        background thread (the numbers first)."""
+        """Render ahead, so a line never waits for the synthesizer: with a voice that renders
+        ahead, the lines ``forecast()`` gives (on its background thread, from the first line's
+        first sentence on); with any other, the countdown numbers, now."""
         if getattr(self.synthesizer, "render_ahead", None) is not None and forecast is not None:
             # Started once the first line's first piece plays: the worker runs at low priority,
             # and the welcome waiting on a sentence it had begun came a second late.
